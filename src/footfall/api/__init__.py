@@ -1,0 +1,1 @@
+"""HTTP surfaces: the app factory, the envelope, and one router per surface."""

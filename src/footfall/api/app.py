@@ -1,0 +1,140 @@
+"""The ASGI application factory: one app per database, all surfaces mounted on it.
+
+Errors never leak: a malformed request is a 4xx in the envelope, anything unexpected is a
+500 with code 7 and a generic message (the traceback goes to the log only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from footfall import __version__
+from footfall.config import Settings
+from footfall.domain.times import now_ms
+from footfall.services.ingest import Ingest
+from footfall.services.retention import purge_expired_events
+from footfall.store.db import Database
+
+from . import ingest
+from .background import Job, run_jobs
+from .envelope import Code, error
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("footfall.api")
+
+
+def _background_jobs(settings: Settings, db: Database) -> list[Job]:
+    return [
+        Job(
+            "retention",
+            settings.purge_interval,
+            lambda: purge_expired_events(db, settings.retention_days),
+            initial_delay=5.0,
+        )
+    ]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    db: Database | None = None,
+    clock: Callable[[], int] = now_ms,
+    background: bool = True,
+) -> FastAPI:
+    settings = settings or Settings.from_env()
+    database = db or Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        tasks = run_jobs(_background_jobs(settings, database)) if background else []
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.to_thread(app.state.ingest.close)
+            if db is None:
+                database.dispose()
+
+    app = FastAPI(
+        title="Footfall",
+        version=__version__,
+        description=(
+            "Self-hosted video-analytics events: an ingest API for edge agents and a "
+            "read API compatible with the Camlytics Service REST API v1."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    app.state.ingest = Ingest(database, clock)
+    app.include_router(ingest.router)
+
+    @app.get("/healthz", tags=["health"], summary="Liveness and database reachability")
+    def healthz() -> dict[str, Any]:
+        with database.read() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "database": database.dialect, "version": __version__}
+
+    _install_error_handlers(app)
+    _install_openapi(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def on_http_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        code = Code.PARAMETER if exc.status_code < 500 else Code.INTERNAL
+        return error(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+    async def on_validation_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()
+        )
+        return error(400, Code.PARAMETER, f"malformed request: {problems}")
+
+    async def on_unexpected(_request: Request, exc: Exception) -> Response:
+        log.exception("internal error", exc_info=exc)
+        return error(500, Code.INTERNAL, "internal error; the details are in the server log")
+
+    async def on_unauthorized(request: Request, exc: Exception) -> Response:
+        return ingest.unauthorized_handler(request, exc)
+
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(ingest.Unauthorized, on_unauthorized)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+def _install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = schema.setdefault("components", {})
+        components.setdefault("schemas", {}).update(ingest.OPENAPI_COMPONENTS)
+        components.setdefault("securitySchemes", {})["IngestToken"] = {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The location's ingest token from `footfall locations create`",
+        }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,246 @@
+"""`footfall`: management commands, the server, and (later) simulator, demo and benchmarks.
+
+Every management command takes `--db URL` (default: FOOTFALL_DATABASE_URL, else
+sqlite:///footfall.db) and `--json`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+
+from footfall.cli.output import emit, emit_table, fail, reporting_errors
+from footfall.config import DEFAULT_DATABASE_URL, Settings
+from footfall.services import management
+from footfall.store.db import Database
+from footfall.store.migrate import current_revision, head_revision, upgrade
+
+__all__ = ["app", "run"]
+
+app = typer.Typer(
+    name="footfall",
+    help="Footfall: a self-hosted video-analytics events service.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+accounts_app = typer.Typer(
+    help="Tenants: each owns locations, API keys, webhooks and feeds.", no_args_is_help=True
+)
+keys_app = typer.Typer(help="API keys for the signed read API.", no_args_is_help=True)
+locations_app = typer.Typer(
+    help="Sites, each with an edge agent and an ingest token.", no_args_is_help=True
+)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(keys_app, name="keys")
+app.add_typer(locations_app, name="locations")
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (sqlite:///path or postgresql://user@host:port/db). "
+        f"Default: $FOOTFALL_DATABASE_URL, else {DEFAULT_DATABASE_URL}.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+AccountOption = Annotated[int, typer.Option("--account", help="Account id.", min=1)]
+
+
+def settings_for(db_url: str | None) -> Settings:
+    return Settings.from_env().with_database(db_url)
+
+
+@contextmanager
+def open_db(db_url: str | None, *, migrated: bool = True) -> Iterator[Database]:
+    """The database, checked to carry the current schema unless `migrated` is False."""
+    db = Database(settings_for(db_url).database_url)
+    try:
+        if migrated:
+            current = current_revision(db)
+            if current is None:
+                fail(f"{db.url} has no Footfall schema yet: run `footfall init` first")
+            if current != head_revision():
+                fail(f"{db.url} is at schema {current}; run `footfall init` to upgrade it")
+        yield db
+    finally:
+        db.dispose()
+
+
+@app.command()
+def init(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Create or upgrade the database schema (safe to run again)."""
+    with reporting_errors(), open_db(db, migrated=False) as database:
+        revision = upgrade(database)
+        emit(
+            {"database": database.url, "schema_version": revision},
+            as_json=as_json,
+            title="Database ready",
+        )
+
+
+@accounts_app.command("create")
+def accounts_create(
+    name: Annotated[str, typer.Argument(help="A name for the tenant.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create an account."""
+    with reporting_errors(), open_db(db) as database:
+        account = management.create_account(database, name)
+        emit({"id": account.id, "name": account.name}, as_json=as_json, title="Account created")
+
+
+@accounts_app.command("list")
+def accounts_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """List accounts."""
+    with reporting_errors(), open_db(db) as database:
+        rows = [{"id": a.id, "name": a.name} for a in management.list_accounts(database)]
+        emit_table(
+            "accounts",
+            rows,
+            as_json=as_json,
+            empty="No accounts yet: `footfall accounts create NAME`.",
+        )
+
+
+@keys_app.command("create")
+def keys_create(account: AccountOption, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Issue an API key; its secret is shown once."""
+    with reporting_errors(), open_db(db) as database:
+        key = management.create_key(database, account)
+        emit(
+            {"public_key": key.public_key, "secret": key.secret, "account_id": key.account_id},
+            as_json=as_json,
+            title="API key created (the secret is shown only now)",
+        )
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    public_key: Annotated[str, typer.Argument(help="The public key to revoke.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Revoke an API key: its requests are refused from now on."""
+    with reporting_errors(), open_db(db) as database:
+        management.revoke_key(database, public_key)
+        emit({"public_key": public_key, "revoked": True}, as_json=as_json, title="Key revoked")
+
+
+@keys_app.command("list")
+def keys_list(
+    account: Annotated[int | None, typer.Option("--account", help="Only this account.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List API keys (never their secrets)."""
+    with reporting_errors(), open_db(db) as database:
+        rows = [
+            {
+                "public_key": k.public_key,
+                "account_id": k.account_id,
+                "created_at": k.created_at,
+                "revoked": k.revoked_at is not None,
+            }
+            for k in management.list_keys(database, account)
+        ]
+        emit_table(
+            "keys",
+            rows,
+            as_json=as_json,
+            empty="No API keys yet: `footfall keys create --account ID`.",
+        )
+
+
+@locations_app.command("create")
+def locations_create(
+    account: AccountOption,
+    name: Annotated[str, typer.Option("--name", help="The site's name.")],
+    timezone: Annotated[
+        str, typer.Option("--timezone", help="IANA zone (Europe/Paris) or fixed offset (+05:30).")
+    ] = "UTC",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a location; its ingest token is shown once."""
+    with reporting_errors(), open_db(db) as database:
+        issued = management.create_location(
+            database, account_id=account, name=name, timezone=timezone
+        )
+        emit(
+            {
+                "id": issued.location.id,
+                "name": issued.location.name,
+                "hash": issued.location.hash,
+                "ingest_token": issued.ingest_token,
+            },
+            as_json=as_json,
+            title="Location created (the ingest token is shown only now)",
+        )
+
+
+@locations_app.command("list")
+def locations_list(
+    account: Annotated[int | None, typer.Option("--account", help="Only this account.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List locations with their agent version and when they were last seen."""
+    with reporting_errors(), open_db(db) as database:
+        rows = [
+            {
+                "id": loc.id,
+                "account_id": loc.account_id,
+                "name": loc.name,
+                "timezone": loc.timezone,
+                "version": loc.version,
+                "last_seen_at": loc.last_seen_at,
+            }
+            for loc in management.list_locations(database, account)
+        ]
+        emit_table(
+            "locations",
+            rows,
+            as_json=as_json,
+            empty="No locations yet: `footfall locations create --account ID --name N`.",
+        )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=0, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (more than 1 makes sense on PostgreSQL).", min=1)
+    ] = 1,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="Log every request.")
+    ] = True,
+    db: DbOption = None,
+) -> None:
+    """Run the HTTP server with its background jobs (Ctrl-C or SIGTERM stops it cleanly)."""
+    import uvicorn
+
+    with reporting_errors(), open_db(db):  # refuse to start on a missing or outdated schema
+        settings = settings_for(db)
+        os.environ["FOOTFALL_DATABASE_URL"] = settings.database_url
+    uvicorn.run(
+        "footfall.api.asgi:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        timeout_graceful_shutdown=30,
+        log_level="info",
+        access_log=access_log,
+    )
+
+
+def run() -> None:
+    app()

@@ -1,0 +1,59 @@
+"""Settings from the environment (SPEC §9), read once into one frozen dataclass.
+
+Every knob has the default the specification gives; a malformed value is an error that
+names the variable and the expected form, raised before anything starts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+__all__ = ["ConfigError", "Settings"]
+
+DEFAULT_DATABASE_URL = "sqlite:///footfall.db"
+
+
+class ConfigError(ValueError):
+    """A setting has a value Footfall cannot use."""
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a number") from None
+    if value < minimum or value != value:  # NaN fails every comparison
+        raise ConfigError(f"{name}={raw!r}: expected a number >= {minimum:g}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    rate_limit: float = 1.0  # read-API requests per second per key; 0 = no throttle
+    retention_days: float = 90.0
+    webhook_timeout: float = 10.0
+    public_url: str = "http://127.0.0.1:8000"
+    admin_token: str | None = None
+    # How often the retention purge runs inside `footfall serve` (seconds).
+    purge_interval: float = 3600.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            database_url=env.get("FOOTFALL_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            rate_limit=_number(env, "FOOTFALL_RATE_LIMIT", 1.0, minimum=0),
+            retention_days=_number(env, "FOOTFALL_RETENTION_DAYS", 90.0, minimum=0),
+            webhook_timeout=_number(env, "FOOTFALL_WEBHOOK_TIMEOUT", 10.0, minimum=0.001),
+            public_url=(env.get("FOOTFALL_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            admin_token=env.get("FOOTFALL_ADMIN_TOKEN") or None,
+        )
+
+    def with_database(self, url: str | None) -> Settings:
+        return self if not url else replace(self, database_url=url)

@@ -1,0 +1,1 @@
+"""Pure domain logic: vocabulary, time, math. Imports nothing from store, services or api."""

@@ -1,0 +1,341 @@
+"""Validation of what an edge agent sends (SPEC §3), as pure functions.
+
+`decode_events` turns a request body into `EventIn` values or a list of every problem
+(index, field, message; at most `MAX_PROBLEMS`). The common case, a well-formed batch,
+is decoded by msgspec in one C pass; only a batch msgspec rejects is walked field by field
+to name every problem, so the error path costs nothing on the happy path.
+
+`check_events` then applies the rules that need the location's triggers and the clock,
+and yields the rows to store. Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final, Protocol
+
+import msgspec
+
+from footfall.domain import vocabulary as v
+from footfall.domain.times import EPOCH
+
+__all__ = [
+    "FUTURE_TOLERANCE_MS",
+    "MAX_BATCH_EVENTS",
+    "MAX_BODY_BYTES",
+    "MAX_PROBLEMS",
+    "BodyError",
+    "EventIn",
+    "EventRow",
+    "Problem",
+    "TriggerInfo",
+    "check_events",
+    "decode_events",
+]
+
+MAX_BATCH_EVENTS: Final = 10_000
+MAX_BODY_BYTES: Final = 16 * 1024 * 1024
+MAX_PROBLEMS: Final = 100
+FUTURE_TOLERANCE_MS: Final = 10 * 60 * 1000
+INT64_MIN: Final = -(2**63)
+INT64_MAX: Final = 2**63 - 1
+_ONE_MS: Final = timedelta(milliseconds=1)
+
+
+class EventIn(msgspec.Struct):
+    record_id: int
+    event_type: str
+    trigger_id: str
+    channel_id: str
+    event_time: str
+    object_id: int = -1
+    origin: str = "Unknown"
+    suborigin: str = ""
+    age_range: str = ""
+    gender: str = ""
+    snapshot_id: int = 0
+
+
+class Problem(msgspec.Struct):
+    index: int
+    field: str
+    message: str
+
+
+class BodyError(ValueError):
+    """The body is not a JSON array of objects (a 400), or is too large (a 413)."""
+
+    def __init__(self, message: str, *, too_large: bool = False) -> None:
+        super().__init__(message)
+        self.too_large = too_large
+
+
+class TriggerInfo(Protocol):
+    @property
+    def channel_id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+
+
+# (location_id, record_id, event_type, trigger_id, channel_id, object_id, origin,
+#  suborigin, age_range, gender, snapshot_id, event_time_ms)
+EventRow = tuple[int, int, str, str, str, int, str, str, str, str, int, int]
+
+_DECODER: Final = msgspec.json.Decoder(list[EventIn])
+_GENERIC: Final = msgspec.json.Decoder()
+
+_REQUIRED: Final = ("record_id", "event_type", "trigger_id", "channel_id", "event_time")
+_INT_FIELDS: Final = ("record_id", "object_id", "snapshot_id")
+_STR_FIELDS: Final = (
+    "event_type",
+    "trigger_id",
+    "channel_id",
+    "event_time",
+    "origin",
+    "suborigin",
+    "age_range",
+    "gender",
+)
+
+
+@dataclass
+class _Collector:
+    problems: list[Problem]
+
+    def add(self, index: int, field: str, message: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(index, field, message))
+
+    @property
+    def full(self) -> bool:
+        return len(self.problems) >= MAX_PROBLEMS
+
+
+def _check_batch_size(count: int) -> None:
+    if count > MAX_BATCH_EVENTS:
+        raise BodyError(
+            f"the batch has {count} events; at most {MAX_BATCH_EVENTS} are accepted per "
+            "request: split it",
+            too_large=True,
+        )
+
+
+def decode_events(body: bytes) -> tuple[list[EventIn | None], list[Problem]]:
+    """Decode a batch. Raises BodyError when it is not a JSON array of objects.
+
+    An item with structural problems (a missing field, a wrong JSON type) is None in the
+    list, so indexes stay those of the body.
+    """
+    try:
+        return list(_DECODER.decode(body)), []
+    except msgspec.ValidationError:
+        pass  # well-formed JSON of the wrong shape: find every problem below
+    except msgspec.DecodeError as exc:
+        raise BodyError(f"the body is not valid JSON ({exc})") from None
+    try:
+        items = _GENERIC.decode(body)
+    except msgspec.DecodeError as exc:  # msgspec may see the wrong shape before bad syntax
+        raise BodyError(f"the body is not valid JSON ({exc})") from None
+    if not isinstance(items, list):
+        raise BodyError(f"expected a JSON array of event objects, got a JSON {_json_kind(items)}")
+    _check_batch_size(len(items))
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise BodyError(
+                f"expected a JSON array of event objects; item {index} is a JSON {_json_kind(item)}"
+            )
+    collector = _Collector([])
+    events: list[EventIn | None] = []
+    for index, item in enumerate(items):
+        if _structural_problems(index, item, collector):
+            events.append(None)
+        else:
+            events.append(EventIn(**{k: item[k] for k in EventIn.__struct_fields__ if k in item}))
+    return events, collector.problems
+
+
+def _structural_problems(index: int, item: Mapping[str, Any], out: _Collector) -> bool:
+    found = False
+    for field in _REQUIRED:
+        if field not in item:
+            out.add(index, field, "required field is missing")
+            found = True
+    for field in _INT_FIELDS:
+        value = item.get(field)
+        if field in item and type(value) is not int:
+            out.add(index, field, f"expected an integer, got {_json_kind(value)} {value!r}")
+            found = True
+    for field in _STR_FIELDS:
+        value = item.get(field)
+        if field in item and not isinstance(value, str):
+            out.add(index, field, f"expected a string, got {_json_kind(value)} {value!r}")
+            found = True
+    return found
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _time_problem(text: str) -> str:
+    """Why the text is not an ISO 8601 time with an offset."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return f"{text!r} is not an ISO 8601 date-time such as 2026-11-25T10:15:02.250-05:00"
+    if moment.tzinfo is None:
+        return f"{text!r} has no UTC offset: add 'Z' or '±HH:MM'"
+    return f"{text!r} is not a usable date-time"
+
+
+def _attribute_problems(
+    index: int, e: EventIn, triggers: Mapping[str, TriggerInfo], out: _Collector
+) -> bool:
+    """Check everything but the numbers and the time; True when a problem was found."""
+    before = len(out.problems)
+    by_type = v.EVENT_TYPES_BY_TRIGGER_TYPE
+    trigger = triggers.get(e.trigger_id)
+    if trigger is None:
+        out.add(
+            index,
+            "trigger_id",
+            f"unknown trigger {e.trigger_id!r}: declare it with PUT /ingest/v1/config",
+        )
+    else:
+        if trigger.channel_id != e.channel_id:
+            out.add(
+                index,
+                "channel_id",
+                f"trigger {e.trigger_id!r} belongs to channel {trigger.channel_id!r}, "
+                f"not {e.channel_id!r}",
+            )
+        if e.event_type not in by_type[trigger.type]:
+            expected = ", ".join(sorted(by_type[trigger.type]))
+            out.add(
+                index,
+                "event_type",
+                f"{e.event_type!r} is not an event of {trigger.type} trigger "
+                f"{e.trigger_id!r} (expected one of {expected})",
+            )
+    if e.origin not in v.ORIGINS:
+        out.add(index, "origin", f"{e.origin!r} is not one of {', '.join(v.ORIGINS)}")
+    elif e.suborigin not in v.allowed_suborigins(e.origin):
+        allowed = ", ".join(repr(s) for s in v.allowed_suborigins(e.origin))
+        out.add(
+            index,
+            "suborigin",
+            f"{e.suborigin!r} is not a suborigin of {e.origin} (expected one of {allowed})",
+        )
+    if e.gender not in v.GENDERS:
+        out.add(index, "gender", f"{e.gender!r} is not one of '', 'Male', 'Female'")
+    if len(e.age_range) > v.AGE_RANGE_MAX_LEN or not e.age_range.isprintable():
+        out.add(
+            index,
+            "age_range",
+            f"expected '' or a range like '26 - 35' of at most {v.AGE_RANGE_MAX_LEN} "
+            "printable characters",
+        )
+    return len(out.problems) > before
+
+
+def check_events(
+    location_id: int,
+    events: list[EventIn | None],
+    triggers: Mapping[str, TriggerInfo],
+    now_ms: int,
+    problems: list[Problem] | None = None,
+) -> tuple[list[EventRow], list[Problem]]:
+    """Apply the rules of SPEC §3 that need the triggers and the clock.
+
+    Returns the rows to store (in batch order) and every problem found, including any
+    passed in from decoding. The rows are meaningful only when there are no problems.
+    """
+    _check_batch_size(len(events))
+    out = _Collector(list(problems or []))
+    rows: list[EventRow] = []
+    latest = now_ms + FUTURE_TOLERANCE_MS
+    # A batch repeats a handful of (trigger, type, origin, ...) combinations thousands of
+    # times: check each combination once, then only the per-event numbers and time.
+    valid_attributes: set[tuple[str, str, str, str, str, str, str]] = set()
+    parse = datetime.fromisoformat
+    epoch = EPOCH
+    one_ms = _ONE_MS
+    for index, e in enumerate(events):
+        if e is None:  # its structural problems are already listed
+            continue
+        attributes = (
+            e.trigger_id,
+            e.channel_id,
+            e.event_type,
+            e.origin,
+            e.suborigin,
+            e.gender,
+            e.age_range,
+        )
+        bad = False
+        if attributes not in valid_attributes:
+            if _attribute_problems(index, e, triggers, out):
+                bad = True
+            else:
+                valid_attributes.add(attributes)
+        if not (
+            INT64_MIN <= e.record_id <= INT64_MAX
+            and INT64_MIN <= e.object_id <= INT64_MAX
+            and INT64_MIN <= e.snapshot_id <= INT64_MAX
+        ):
+            for name in ("record_id", "object_id", "snapshot_id"):
+                number = getattr(e, name)
+                if not INT64_MIN <= number <= INT64_MAX:
+                    out.add(index, name, f"{number} is outside the signed 64-bit range")
+            bad = True
+        try:
+            moment = parse(e.event_time)
+            when = (moment - epoch) // one_ms
+        except ValueError:
+            out.add(index, "event_time", _time_problem(e.event_time))
+            bad = True
+        except TypeError:  # a naive datetime cannot be subtracted from an aware one
+            out.add(index, "event_time", _time_problem(e.event_time))
+            bad = True
+        else:
+            if when > latest:
+                out.add(
+                    index,
+                    "event_time",
+                    f"{e.event_time!r} is more than 10 minutes in the future: "
+                    "check the agent's clock",
+                )
+                bad = True
+        if bad:
+            if out.full:
+                break
+        elif not out.problems:
+            rows.append(
+                (
+                    location_id,
+                    e.record_id,
+                    e.event_type,
+                    e.trigger_id,
+                    e.channel_id,
+                    e.object_id,
+                    e.origin,
+                    e.suborigin,
+                    e.age_range,
+                    e.gender,
+                    e.snapshot_id,
+                    when,
+                )
+            )
+    return rows, out.problems

@@ -1,0 +1,290 @@
+"""The ingest use cases (SPEC §3): an agent declares its config and pushes event batches.
+
+Invariants:
+- A batch is atomic: validated completely before its transaction, stored in one
+  transaction with its rollups, acknowledged only after the commit.
+- Idempotent on (location, record_id): a stored event never changes; resent or repeated
+  events are counted as duplicates. Duplicates are detected under the location's row lock,
+  so four concurrent copies of one batch store it exactly once.
+- Validation runs outside any transaction, against the triggers of a known config version;
+  the write re-checks that version under the lock (`ConfigChanged` asks the caller to
+  validate again if an agent changed its config in between).
+
+A batch goes through three steps — `decode`, `check`, `submit` — so the HTTP layer can
+run the CPU-bound ones where they cost least; `post_events` chains them for other callers.
+On SQLite `submit` hands batches to one writer thread that commits concurrent batches
+together (`group_commit`); on PostgreSQL each batch is its own transaction in a pool.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from footfall.domain.agent_config import ConfigBodyError, ConfigProblem, decode_config
+from footfall.domain.ingest import (
+    BodyError,
+    EventIn,
+    EventRow,
+    Problem,
+    check_events,
+    decode_events,
+)
+from footfall.domain.times import now_ms
+from footfall.services.group_commit import GroupCommitWriter
+from footfall.services.management import hash_token
+from footfall.store import events as event_store
+from footfall.store import locations as location_store
+from footfall.store.db import Database
+from footfall.store.locations import ChannelSpec, LocationRow, TriggerRow, TriggerSpec
+
+__all__ = [
+    "BatchResult",
+    "CheckedBatch",
+    "ConfigChanged",
+    "ConfigResult",
+    "DecodedBatch",
+    "Ingest",
+    "Rejected",
+]
+
+_TOKEN_CACHE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    accepted: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class ConfigResult:
+    location_id: int
+    timezone: str
+    channels: int
+    triggers: int
+
+
+@dataclass(frozen=True)
+class DecodedBatch:
+    location_id: int
+    events: list[EventIn | None]
+    problems: list[Problem]
+
+
+@dataclass(frozen=True)
+class CheckedBatch:
+    location_id: int
+    config_version: int
+    rows: list[EventRow]
+
+
+class Rejected(Exception):
+    """A request the API answers with a 4xx: `status`, a message, and the problems."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        problems: list[Problem] | list[ConfigProblem] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.problems = problems or []
+
+
+class ConfigChanged(Exception):
+    """The location's config changed between validation and the write lock."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(f"config is now version {version}")
+        self.version = version
+
+
+class Ingest:
+    def __init__(self, db: Database, clock: Callable[[], int] = now_ms) -> None:
+        self.db = db
+        self.clock = clock
+        # location_id -> (config_version, triggers): triggers change rarely, batches often.
+        self._triggers: dict[int, tuple[int, dict[str, TriggerRow]]] = {}
+        self._tokens: dict[str, tuple[float, LocationRow]] = {}
+        self._lock = threading.Lock()
+        self._writer: GroupCommitWriter[CheckedBatch, BatchResult] | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        if db.is_sqlite:
+            self._writer = GroupCommitWriter(self.store_batches)
+        else:
+            self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="footfall-ingest")
+
+    def close(self) -> None:
+        """Finish every submitted batch, then stop the writer threads."""
+        if self._writer is not None:
+            self._writer.close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    # -- authentication ------------------------------------------------------------------
+
+    def cached_location(self, token: str) -> LocationRow | None:
+        """The token's location if it was authenticated in the last few seconds.
+
+        Lets the hot path skip a database round trip per batch; the cached row is only a
+        hint for validation (the write transaction re-reads the config version).
+        """
+        hit = self._tokens.get(token)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        return None
+
+    def authenticate(self, token: str) -> LocationRow | None:
+        with self.db.read() as conn:
+            location = location_store.find_location_by_token_hash(conn, hash_token(token))
+        if location is not None:
+            self._tokens[token] = (time.monotonic() + _TOKEN_CACHE_SECONDS, location)
+        return location
+
+    def mark_seen(self, location_id: int) -> None:
+        with self.db.write() as conn:
+            location_store.touch(conn, location_id, self.clock())
+
+    # -- events --------------------------------------------------------------------------
+
+    def decode(self, location: LocationRow, body: bytes) -> DecodedBatch:
+        """Parse the body (CPU only). Raises Rejected (400/413) when it is unusable."""
+        try:
+            events, problems = decode_events(body)
+        except BodyError as exc:
+            raise Rejected(413 if exc.too_large else 400, str(exc)) from None
+        return DecodedBatch(location.id, events, problems)
+
+    def triggers_cached(self, location_id: int, version: int) -> bool:
+        cached = self._triggers.get(location_id)
+        return cached is not None and cached[0] == version
+
+    def _triggers_at(self, location_id: int, version: int) -> tuple[int, dict[str, TriggerRow]]:
+        cached = self._triggers.get(location_id)
+        if cached is not None and cached[0] == version:
+            return cached
+        with self.db.read() as conn:
+            current = location_store.get_location(conn, location_id)
+            triggers = location_store.load_triggers(conn, location_id)
+        loaded = (current.config_version if current else version, triggers)
+        with self._lock:
+            self._triggers[location_id] = loaded
+        return loaded
+
+    def check(self, batch: DecodedBatch, version: int) -> CheckedBatch:
+        """Validate against the triggers of `version` (CPU only when they are cached).
+
+        Raises Rejected (413/422) listing every problem.
+        """
+        version, triggers = self._triggers_at(batch.location_id, version)
+        try:
+            rows, problems = check_events(
+                batch.location_id, batch.events, triggers, self.clock(), batch.problems
+            )
+        except BodyError as exc:
+            raise Rejected(413, str(exc)) from None
+        if problems:
+            raise Rejected(
+                422, f"{len(problems)} problem(s) in the batch; nothing was stored", problems
+            )
+        return CheckedBatch(batch.location_id, version, rows)
+
+    def submit(self, batch: CheckedBatch) -> Future[BatchResult]:
+        """Queue a checked batch for storage; the future resolves after the commit.
+
+        It fails with ConfigChanged when the location's config changed since the check.
+        """
+        if self._writer is not None:
+            return self._writer.submit(batch)
+        assert self._pool is not None
+        return self._pool.submit(self._store_one, batch)
+
+    def _store_one(self, batch: CheckedBatch) -> BatchResult:
+        outcome = self.store_batches([batch])[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def store_batches(self, batches: Sequence[CheckedBatch]) -> list[BatchResult | Exception]:
+        """Store checked batches in one transaction; each outcome is its result or the
+        ConfigChanged that kept it out (the others are stored regardless)."""
+        outcomes: list[BatchResult | Exception] = []
+        with self.db.write() as conn:
+            for batch in batches:
+                try:
+                    outcomes.append(self._store(conn, batch))
+                except ConfigChanged as changed:
+                    outcomes.append(changed)
+        return outcomes
+
+    def _store(self, conn: Connection, batch: CheckedBatch) -> BatchResult:
+        current = location_store.lock_and_touch(conn, batch.location_id, self.clock())
+        if current != batch.config_version:
+            raise ConfigChanged(current)
+        rows = batch.rows
+        first_by_record: dict[int, EventRow] = {}
+        for row in rows:
+            first_by_record.setdefault(row[1], row)
+        unique = rows if len(first_by_record) == len(rows) else list(first_by_record.values())
+        new_rows = event_store.insert_new_events(conn, batch.location_id, unique)
+        event_store.add_rollups(conn, batch.location_id, event_store.rollup_counts(new_rows))
+        return BatchResult(accepted=len(new_rows), duplicates=len(rows) - len(new_rows))
+
+    def post_events(self, location: LocationRow, body: bytes) -> BatchResult:
+        """Decode, check and store one batch, marking the location seen in every case."""
+        try:
+            decoded = self.decode(location, body)
+            version = location.config_version
+            while True:
+                checked = self.check(decoded, version)
+                try:
+                    return self.submit(checked).result()
+                except ConfigChanged as changed:
+                    version = changed.version
+        except Rejected:
+            self.mark_seen(location.id)
+            raise
+
+    # -- config --------------------------------------------------------------------------
+
+    def put_config(self, location: LocationRow, body: bytes) -> ConfigResult:
+        try:
+            config, problems = decode_config(body)
+        except ConfigBodyError as exc:
+            self.mark_seen(location.id)
+            raise Rejected(400, str(exc)) from None
+        if config is None:
+            self.mark_seen(location.id)
+            raise Rejected(
+                422, f"{len(problems)} problem(s) in the config; nothing was changed", problems
+            )
+        specs = [
+            ChannelSpec(
+                id=c.id,
+                name=c.name if c.name is not None else c.id,
+                paid=c.paid,
+                triggers=[
+                    TriggerSpec(t.id, t.name if t.name is not None else t.id, t.type)
+                    for t in c.triggers
+                ],
+            )
+            for c in config.channels
+        ]
+        with self.db.write() as conn:
+            zone, channel_count, trigger_count = location_store.upsert_config(
+                conn,
+                location_id=location.id,
+                version=config.version,
+                timezone=config.timezone,
+                channel_specs=specs,
+                now=self.clock(),
+            )
+        return ConfigResult(location.id, zone, channel_count, trigger_count)

@@ -1,0 +1,234 @@
+"""Locations, and the channels and triggers their agents declare.
+
+A config upsert never deletes: channels and triggers absent from it become inactive, so
+history keeps their names, and buffered events for them are still accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Table, func, insert, select, update
+
+from footfall.store.schema import channels, locations, triggers
+
+__all__ = [
+    "ChannelSpec",
+    "LocationRow",
+    "TriggerRow",
+    "TriggerSpec",
+    "find_location_by_token_hash",
+    "get_location",
+    "insert_location",
+    "list_locations",
+    "load_triggers",
+    "location_ids",
+    "lock_and_touch",
+    "touch",
+    "upsert_config",
+]
+
+
+@dataclass(frozen=True)
+class LocationRow:
+    id: int
+    account_id: int
+    name: str
+    timezone: str
+    hash: str
+    version: str
+    config_version: int
+    last_seen_at: int | None
+    created_at: int
+
+
+@dataclass(frozen=True)
+class TriggerRow:
+    id: str
+    channel_id: str
+    name: str
+    type: str
+    active: int
+
+
+@dataclass(frozen=True)
+class TriggerSpec:
+    id: str
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    id: str
+    name: str
+    paid: int
+    triggers: Sequence[TriggerSpec]
+
+
+_LOCATION_COLUMNS = (
+    locations.c.id,
+    locations.c.account_id,
+    locations.c.name,
+    locations.c.timezone,
+    locations.c.hash,
+    locations.c.version,
+    locations.c.config_version,
+    locations.c.last_seen_at,
+    locations.c.created_at,
+)
+
+
+def insert_location(
+    conn: Connection,
+    *,
+    account_id: int,
+    name: str,
+    timezone: str,
+    hash_: str,
+    token_hash: str,
+    now: int,
+) -> LocationRow:
+    new_id = conn.execute(
+        insert(locations)
+        .values(
+            account_id=account_id,
+            name=name,
+            timezone=timezone,
+            hash=hash_,
+            ingest_token_hash=token_hash,
+            created_at=now,
+        )
+        .returning(locations.c.id)
+    ).scalar_one()
+    return LocationRow(new_id, account_id, name, timezone, hash_, "", 0, None, now)
+
+
+def get_location(conn: Connection, location_id: int) -> LocationRow | None:
+    row = conn.execute(
+        select(*_LOCATION_COLUMNS).where(locations.c.id == location_id)
+    ).one_or_none()
+    return None if row is None else LocationRow(*row)
+
+
+def find_location_by_token_hash(conn: Connection, token_hash: str) -> LocationRow | None:
+    row = conn.execute(
+        select(*_LOCATION_COLUMNS).where(locations.c.ingest_token_hash == token_hash)
+    ).one_or_none()
+    return None if row is None else LocationRow(*row)
+
+
+def list_locations(conn: Connection, *, account_id: int | None = None) -> list[LocationRow]:
+    query = select(*_LOCATION_COLUMNS).order_by(locations.c.id)
+    if account_id is not None:
+        query = query.where(locations.c.account_id == account_id)
+    return [LocationRow(*row) for row in conn.execute(query)]
+
+
+def location_ids(conn: Connection) -> list[int]:
+    return list(conn.execute(select(locations.c.id).order_by(locations.c.id)).scalars())
+
+
+def touch(conn: Connection, location_id: int, now: int) -> None:
+    conn.execute(update(locations).where(locations.c.id == location_id).values(last_seen_at=now))
+
+
+def lock_and_touch(conn: Connection, location_id: int, now: int) -> int:
+    """Mark the location seen, taking its row lock for the rest of the transaction.
+
+    Returns its config version. Every writer of a location's events goes through here
+    first, which serialises them per location (the after_id paging rule relies on it).
+    """
+    return int(
+        conn.execute(
+            update(locations)
+            .where(locations.c.id == location_id)
+            .values(last_seen_at=now)
+            .returning(locations.c.config_version)
+        ).scalar_one()
+    )
+
+
+def load_triggers(conn: Connection, location_id: int) -> dict[str, TriggerRow]:
+    rows = conn.execute(
+        select(
+            triggers.c.id,
+            triggers.c.channel_id,
+            triggers.c.name,
+            triggers.c.type,
+            triggers.c.active,
+        ).where(triggers.c.location_id == location_id)
+    )
+    return {row.id: TriggerRow(*row) for row in rows}
+
+
+def _upsert_rows(
+    conn: Connection,
+    table: Table,
+    location_id: int,
+    rows: dict[str, dict[str, object]],
+) -> None:
+    existing = set(
+        conn.execute(select(table.c.id).where(table.c.location_id == location_id)).scalars()
+    )
+    conn.execute(update(table).where(table.c.location_id == location_id).values(active=0))
+    for row_id, values in rows.items():
+        if row_id in existing:
+            conn.execute(
+                update(table)
+                .where(table.c.location_id == location_id, table.c.id == row_id)
+                .values(**values, active=1)
+            )
+        else:
+            conn.execute(
+                insert(table).values(location_id=location_id, id=row_id, **values, active=1)
+            )
+
+
+def upsert_config(
+    conn: Connection,
+    *,
+    location_id: int,
+    version: str,
+    timezone: str | None,
+    channel_specs: Sequence[ChannelSpec],
+    now: int,
+) -> tuple[str, int, int]:
+    """Apply an agent's declaration. Returns (timezone, active channels, active triggers)."""
+    values: dict[str, object] = {
+        "version": version,
+        "last_seen_at": now,
+        "config_version": locations.c.config_version + 1,
+    }
+    if timezone is not None:
+        values["timezone"] = timezone
+    zone = conn.execute(
+        update(locations)
+        .where(locations.c.id == location_id)
+        .values(**values)
+        .returning(locations.c.timezone)
+    ).scalar_one()
+    _upsert_rows(
+        conn,
+        channels,
+        location_id,
+        {c.id: {"name": c.name, "paid": c.paid} for c in channel_specs},
+    )
+    _upsert_rows(
+        conn,
+        triggers,
+        location_id,
+        {
+            t.id: {"name": t.name, "type": t.type, "channel_id": c.id}
+            for c in channel_specs
+            for t in c.triggers
+        },
+    )
+    counts = [
+        conn.execute(
+            select(func.count()).where(table.c.location_id == location_id, table.c.active == 1)
+        ).scalar_one()
+        for table in (channels, triggers)
+    ]
+    return str(zone), int(counts[0]), int(counts[1])

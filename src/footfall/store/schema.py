@@ -1,0 +1,141 @@
+"""The schema as SQLAlchemy Core tables, used by every query.
+
+The migrations under `migrations/versions` create exactly these tables; keep both in step
+(tests compare a migrated database with this metadata).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+__all__ = [
+    "accounts",
+    "api_keys",
+    "channels",
+    "events",
+    "hourly_rollups",
+    "id_counters",
+    "locations",
+    "metadata",
+    "triggers",
+]
+
+metadata = MetaData()
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("public_key", String(64), nullable=False, unique=True),
+    # The HMAC secret must be stored as issued: the server recomputes every signature.
+    Column("secret", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+    # Nonce and throttle state live here so every server process shares them.
+    Column("last_nonce", BigInteger, nullable=False, server_default="0"),
+    Column("next_request_us", BigInteger, nullable=False, server_default="0"),
+)
+
+locations = Table(
+    "locations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+    # sha256 hex of the ingest token; the token itself is shown once and never stored.
+    Column("ingest_token_hash", String(64), nullable=False, unique=True),
+    Column("version", Text, nullable=False, server_default=""),
+    # Bumped by every config upsert, so ingest can validate outside its write lock
+    # and detect a concurrent change of channels or triggers.
+    Column("config_version", Integer, nullable=False, server_default="0"),
+    Column("last_seen_at", BigInteger, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+channels = Table(
+    "channels",
+    metadata,
+    Column("location_id", Integer, ForeignKey("locations.id"), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("paid", Integer, nullable=False),
+    Column("active", Integer, nullable=False),
+)
+
+triggers = Table(
+    "triggers",
+    metadata,
+    Column("location_id", Integer, ForeignKey("locations.id"), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("channel_id", String(64), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("type", String(8), nullable=False),
+    Column("active", Integer, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("location_id", Integer, primary_key=True, autoincrement=False),
+    # Assigned at storage: from `event_ids` on PostgreSQL, from `id_counters` on SQLite.
+    # Ingest takes the location's row lock before it gets ids, so within one location
+    # ids grow in commit order (the after_id paging rule).
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("record_id", BigInteger, nullable=False),
+    Column("event_type", String(24), nullable=False),
+    Column("trigger_id", String(64), nullable=False),
+    Column("channel_id", String(64), nullable=False),
+    Column("object_id", BigInteger, nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("suborigin", String(16), nullable=False),
+    Column("age_range", String(16), nullable=False),
+    Column("gender", String(8), nullable=False),
+    Column("snapshot_id", BigInteger, nullable=False),
+    Column("event_time", BigInteger, nullable=False),
+    UniqueConstraint("location_id", "record_id", name="uq_events_record"),
+    Index("ix_events_time", "location_id", "event_time"),
+    sqlite_with_rowid=False,
+)
+
+hourly_rollups = Table(
+    "hourly_rollups",
+    metadata,
+    Column("location_id", Integer, primary_key=True, autoincrement=False),
+    Column("hour", BigInteger, primary_key=True, autoincrement=False),  # UTC hour start, ms
+    Column("channel_id", String(64), primary_key=True),
+    Column("trigger_id", String(64), primary_key=True),
+    Column("event_type", String(24), primary_key=True),
+    Column("origin", String(16), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# SQLite has no sequences; this one-row-per-name table stands in for them.
+id_counters = Table(
+    "id_counters",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)

@@ -1,0 +1,171 @@
+"""Fixtures shared by every test: a fresh database per test on each engine, a site in it,
+and a real HTTP server on loopback.
+
+Every test that takes `db_url` runs twice: on SQLite (a file in the test's tmp dir) and
+on PostgreSQL (a new database on the server named by FOOTFALL_TEST_DATABASE_URL, created
+from a migrated template and dropped afterwards). Without that variable the PostgreSQL
+half is skipped, saying how to enable it; CI always sets it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+
+from footfall.api.app import create_app
+from footfall.config import Settings
+from footfall.services import management
+from footfall.store.db import Database
+from footfall.store.migrate import upgrade
+
+PG_ENV = "FOOTFALL_TEST_DATABASE_URL"
+ENGINES = ["sqlite", "postgresql"]
+
+
+def _admin_conninfo() -> str:
+    url = os.environ[PG_ENV]
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def _pg_url_for(database: str) -> str:
+    base, _, _ = _admin_conninfo().rpartition("/")
+    return f"{base}/{database}"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "footfall.db"
+    db = Database(f"sqlite:///{path}")
+    upgrade(db)
+    db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    if not os.environ.get(PG_ENV):
+        pytest.skip(f"PostgreSQL tests need {PG_ENV}=postgresql://user@host:port/db")
+    name = f"footfall_tpl_{secrets.token_hex(4)}"
+    with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    db = Database(_pg_url_for(name))
+    upgrade(db)
+    db.dispose()
+    yield name
+    with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A freshly migrated, empty database of the engine under test."""
+    if engine == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "footfall.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+        return
+    template_name: str = request.getfixturevalue("pg_template")
+    name = f"footfall_test_{secrets.token_hex(6)}"
+    with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+    try:
+        yield _pg_url_for(name)
+    finally:
+        with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    yield database
+    database.dispose()
+
+
+@dataclass(frozen=True)
+class Site:
+    """An account with one location and one API key."""
+
+    account_id: int
+    location_id: int
+    timezone: str
+    ingest_token: str
+    public_key: str
+    secret: str
+
+
+def make_site(db: Database, timezone: str = "UTC", name: str = "Store") -> Site:
+    account = management.create_account(db, f"{name} account")
+    issued = management.create_location(db, account_id=account.id, name=name, timezone=timezone)
+    key = management.create_key(db, account.id)
+    return Site(
+        account.id, issued.location.id, timezone, issued.ingest_token, key.public_key, key.secret
+    )
+
+
+@pytest.fixture
+def site(db: Database) -> Site:
+    return make_site(db)
+
+
+class RunningServer:
+    """`create_app` served by uvicorn in a thread, on a free loopback port."""
+
+    def __init__(self, settings: Settings, db: Database | None = None) -> None:
+        app = create_app(settings, db=db)
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> RunningServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.01)
+        return self
+
+    @property
+    def url(self) -> str:
+        sockets = self.server.servers[0].sockets
+        port = sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(database_url=db_url, rate_limit=0)
+
+
+@pytest.fixture
+def server(settings: Settings, db: Database) -> Iterator[RunningServer]:
+    with RunningServer(settings, db) as running:
+        yield running
+
+
+@pytest.fixture
+def http(server: RunningServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        yield client

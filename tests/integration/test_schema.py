@@ -1,0 +1,36 @@
+"""The migrations create exactly the tables and columns the code queries."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect
+
+from footfall.store.db import Database
+from footfall.store.schema import metadata
+
+
+def test_migrated_schema_matches_the_metadata(db: Database) -> None:
+    inspector = inspect(db.engine)
+    tables = set(inspector.get_table_names()) - {"alembic_version"}
+    assert tables == set(metadata.tables)
+    for name, table in metadata.tables.items():
+        columns = {c["name"]: c for c in inspector.get_columns(name)}
+        assert set(columns) == {c.name for c in table.columns}, name
+        for column in table.columns:
+            assert columns[column.name]["nullable"] == column.nullable, (name, column.name)
+        primary = inspector.get_pk_constraint(name)["constrained_columns"]
+        assert primary == [c.name for c in table.primary_key.columns], name
+
+
+def test_growing_tables_are_keyed_by_location_first(db: Database) -> None:
+    inspector = inspect(db.engine)
+    for name in ("events", "hourly_rollups"):
+        assert inspector.get_pk_constraint(name)["constrained_columns"][0] == "location_id"
+        for index in inspector.get_indexes(name):
+            assert index["column_names"][0] == "location_id", index
+
+
+def test_sqlite_runs_in_wal_mode(db: Database) -> None:
+    if not db.is_sqlite:
+        return
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
