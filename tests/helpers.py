@@ -81,3 +81,40 @@ def put_config(http: httpx.Client, token: str, config: dict[str, Any] | None = N
 
 def post_events(http: httpx.Client, token: str, events: list[dict[str, Any]]) -> httpx.Response:
     return http.post("/ingest/v1/events", json=events, headers=bearer(token))
+
+
+class Signer:
+    """Signs read-API requests the way an integrator's code does (independently of the SDK)."""
+
+    def __init__(self, public_key: str, secret: str, start_nonce: int = 1) -> None:
+        self.public_key = public_key
+        self.secret = secret
+        self.nonce = start_nonce
+
+    def next_nonce(self) -> int:
+        self.nonce += 1
+        return self.nonce
+
+    def headers(self, uri: str) -> dict[str, str]:
+        import hashlib
+        import hmac
+
+        digest = hmac.new(self.secret.encode(), uri.encode(), hashlib.sha512).hexdigest()
+        return {"X-Key": self.public_key, "X-Sign": digest}
+
+    def get(self, http: httpx.Client, path: str, query: str = "") -> httpx.Response:
+        """GET /service/api/v1{path}?nonce=N[&query], `query` already percent-encoded."""
+        uri = f"/service/api/v1{path}?nonce={self.next_nonce()}" + (f"&{query}" if query else "")
+        return http.get(uri, headers=self.headers(uri))
+
+    def get_raw(self, http: httpx.Client, uri: str) -> httpx.Response:
+        """GET exactly this URI (nonce included by the caller), signed."""
+        return http.get(uri, headers=self.headers(uri))
+
+
+def ok(answer: httpx.Response) -> Any:
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["code"] == 0
+    assert body["msg"] == "success"
+    return body["result"]

@@ -96,6 +96,8 @@ def test_sigkill_mid_ingest_loses_nothing_acknowledged(
         assert set(stored) <= {r for a in agents for r in _all_sent(a)}
         assert len(set(stored)) % BATCH == 0
         assert rollups == len(stored)
+        server.stop()  # SIGTERM: a graceful shutdown, which uvicorn logs
+        assert "Application shutdown complete" in server.log()
     finally:
         server.close()
 

@@ -23,10 +23,11 @@ from footfall import __version__
 from footfall.config import Settings
 from footfall.domain.times import now_ms
 from footfall.services.ingest import Ingest
+from footfall.services.reads import ReadApi
 from footfall.services.retention import purge_expired_events
 from footfall.store.db import Database
 
-from . import ingest
+from . import ingest, read, read_schemas
 from .background import Job, run_jobs
 from .envelope import Code, error
 
@@ -81,7 +82,9 @@ def create_app(
     app.state.settings = settings
     app.state.db = database
     app.state.ingest = Ingest(database, clock)
+    app.state.reads = ReadApi(database)
     app.include_router(ingest.router)
+    app.include_router(read.router)
 
     @app.get("/healthz", tags=["health"], summary="Liveness and database reachability")
     def healthz() -> dict[str, Any]:
@@ -114,9 +117,13 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def on_unauthorized(request: Request, exc: Exception) -> Response:
         return ingest.unauthorized_handler(request, exc)
 
+    async def on_api_error(request: Request, exc: Exception) -> Response:
+        return read.api_error_handler(request, exc)
+
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(ingest.Unauthorized, on_unauthorized)
+    app.add_exception_handler(read.ApiError, on_api_error)
     app.add_exception_handler(Exception, on_unexpected)
 
 
@@ -129,7 +136,9 @@ def _install_openapi(app: FastAPI) -> None:
         )
         components = schema.setdefault("components", {})
         components.setdefault("schemas", {}).update(ingest.OPENAPI_COMPONENTS)
-        components.setdefault("securitySchemes", {})["IngestToken"] = {
+        components["schemas"].update(read_schemas.ITEM_SCHEMAS)
+        components.setdefault("securitySchemes", {}).update(read_schemas.SECURITY_SCHEMES)
+        components["securitySchemes"]["IngestToken"] = {
             "type": "http",
             "scheme": "bearer",
             "description": "The location's ingest token from `footfall locations create`",

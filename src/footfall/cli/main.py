@@ -9,12 +9,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from typing import Annotated
 
 import typer
 
+from footfall.cli import api_command
 from footfall.cli.output import emit, emit_table, fail, reporting_errors
 from footfall.config import DEFAULT_DATABASE_URL, Settings
+from footfall.domain.times import format_local
 from footfall.services import management
 from footfall.store.db import Database
 from footfall.store.migrate import current_revision, head_revision, upgrade
@@ -200,7 +203,9 @@ def locations_list(
                 "name": loc.name,
                 "timezone": loc.timezone,
                 "version": loc.version,
-                "last_seen_at": loc.last_seen_at,
+                "last_seen_at": None
+                if loc.last_seen_at is None
+                else format_local(loc.last_seen_at, UTC),
             }
             for loc in management.list_locations(database, account)
         ]
@@ -240,6 +245,12 @@ def serve(
         log_level="info",
         access_log=access_log,
     )
+
+
+app.command(
+    "api",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)(api_command.api)
 
 
 def run() -> None:

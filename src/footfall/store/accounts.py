@@ -11,12 +11,16 @@ from footfall.store.schema import accounts, api_keys
 __all__ = [
     "AccountRow",
     "ApiKeyRow",
+    "KeyCredentials",
+    "advance_nonce",
+    "find_key",
     "get_account",
     "insert_account",
     "insert_key",
     "list_accounts",
     "list_keys",
     "revoke_key",
+    "take_throttle_slot",
 ]
 
 
@@ -86,3 +90,52 @@ def revoke_key(conn: Connection, *, public_key: str, now: int) -> bool:
             update(api_keys).where(api_keys.c.public_key == public_key).values(revoked_at=now)
         )
     return True
+
+
+@dataclass(frozen=True)
+class KeyCredentials:
+    id: int
+    account_id: int
+    secret: str
+    revoked: bool
+
+
+def find_key(conn: Connection, public_key: str) -> KeyCredentials | None:
+    row = conn.execute(
+        select(
+            api_keys.c.id, api_keys.c.account_id, api_keys.c.secret, api_keys.c.revoked_at
+        ).where(api_keys.c.public_key == public_key)
+    ).one_or_none()
+    if row is None:
+        return None
+    return KeyCredentials(row.id, row.account_id, row.secret, row.revoked_at is not None)
+
+
+def take_throttle_slot(conn: Connection, key_id: int, now_us: int, interval_us: int) -> int:
+    """Claim the key's next request slot; returns 0, or the microseconds left to wait.
+
+    One conditional UPDATE is the compare-and-set: of several processes racing for the
+    same slot exactly one sees its row updated.
+    """
+    claimed = conn.execute(
+        update(api_keys)
+        .where(api_keys.c.id == key_id, api_keys.c.next_request_us <= now_us)
+        .values(next_request_us=now_us + interval_us)
+    ).rowcount
+    if claimed:
+        return 0
+    next_slot = conn.execute(
+        select(api_keys.c.next_request_us).where(api_keys.c.id == key_id)
+    ).scalar_one()
+    return max(1, int(next_slot) - now_us)
+
+
+def advance_nonce(conn: Connection, key_id: int, nonce: int) -> bool:
+    """Accept `nonce` if it is greater than the last accepted one (compare-and-set)."""
+    return bool(
+        conn.execute(
+            update(api_keys)
+            .where(api_keys.c.id == key_id, api_keys.c.last_nonce < nonce)
+            .values(last_nonce=nonce)
+        ).rowcount
+    )

@@ -24,6 +24,7 @@ __all__ = [
     "api_keys",
     "channels",
     "events",
+    "histograms",
     "hourly_rollups",
     "id_counters",
     "locations",
@@ -129,6 +130,25 @@ hourly_rollups = Table(
     Column("event_type", String(24), primary_key=True),
     Column("origin", String(16), primary_key=True),
     Column("count", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# One row per Zone trigger and completed local hour (SPEC §5.2). `hour_start` is the UTC
+# instant (ms) where the local hour begins; the data columns hold JSON arrays. A
+# recomputation updates the row in place, so its `id` never changes.
+histograms = Table(
+    "histograms",
+    metadata,
+    Column("location_id", Integer, primary_key=True, autoincrement=False),
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("trigger_id", String(64), nullable=False),
+    Column("channel_id", String(64), nullable=False),
+    Column("hour_start", BigInteger, nullable=False),
+    Column("counting_data", Text, nullable=False),
+    Column("lifetime_data", Text, nullable=False),
+    Column("computed_at", BigInteger, nullable=False),
+    UniqueConstraint("location_id", "trigger_id", "hour_start", name="uq_histograms_hour"),
+    Index("ix_histograms_time", "location_id", "hour_start"),
     sqlite_with_rowid=False,
 )
 

@@ -1,0 +1,216 @@
+"""The read API's answers (SPEC §4, §5.1), item for item in the reference shapes.
+
+Tenant isolation lives here: every query is limited to the caller's account, and a
+location of another account is reported exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+import msgspec
+
+from footfall.domain.read_params import Params
+from footfall.domain.times import (
+    MS_PER_HOUR,
+    format_local,
+    format_local_seconds,
+    format_offset,
+    parse_zone,
+)
+from footfall.services.errors import NotFoundError
+from footfall.store import reads
+from footfall.store.db import Database
+
+__all__ = ["ReadApi"]
+
+Item = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Location:
+    id: int
+    zone: tzinfo
+
+
+def _hour_ceil(ms: int) -> int:
+    return -(-ms // MS_PER_HOUR) * MS_PER_HOUR
+
+
+def _hour_floor(ms: int) -> int:
+    return ms - ms % MS_PER_HOUR
+
+
+class ReadApi:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _scope(self, conn: Any, account_id: int, params: Params) -> dict[int, _Location]:
+        """The locations a request covers; NotFoundError names one outside the account."""
+        owned = {
+            row.id: _Location(row.id, parse_zone(row.timezone))
+            for row in reads.account_locations(conn, account_id)
+        }
+        if params.location_ids is None:
+            return owned
+        for location_id in params.location_ids:
+            if location_id not in owned:
+                raise NotFoundError(f"location_id {location_id} is not a location of this key")
+        return {i: owned[i] for i in params.location_ids}
+
+    def locations(self, account_id: int) -> list[Item]:
+        now = datetime.now(UTC)
+        with self.db.read() as conn:
+            rows = reads.account_locations(conn, account_id)
+        return [
+            {
+                "name": row.name,
+                "id": row.id,
+                "version": row.version,
+                "timezone_offset": format_offset(
+                    now.astimezone(parse_zone(row.timezone)).utcoffset()
+                ),
+                "hash": row.hash,
+            }
+            for row in rows
+        ]
+
+    def channels(self, account_id: int, params: Params) -> list[Item]:
+        with self.db.read() as conn:
+            scope = self._scope(conn, account_id, params)
+            rows = reads.channels_of(conn, list(scope)) if scope else []
+        return [
+            {
+                "name": row.name,
+                "paid": row.paid,
+                "active": row.active,
+                "id": row.id,
+                "location_id": row.location_id,
+            }
+            for row in rows
+        ]
+
+    def triggers(self, account_id: int, params: Params) -> list[Item]:
+        with self.db.read() as conn:
+            scope = self._scope(conn, account_id, params)
+            rows = reads.triggers_of(conn, list(scope), params.channel_ids) if scope else []
+        return [
+            {
+                "name": row.name,
+                "active": row.active,
+                "id": row.id,
+                "type": row.type,
+                "channel_id": row.channel_id,
+                "location_id": row.location_id,
+            }
+            for row in rows
+        ]
+
+    def events(self, account_id: int, params: Params) -> list[Item]:
+        with self.db.read() as conn:
+            scope = self._scope(conn, account_id, params)
+            if not scope or params.empty_range:
+                return []
+            rows = reads.events_page(conn, list(scope), params)
+        return [
+            {
+                "record_id": row.record_id,
+                "event_type": row.event_type,
+                "snapshot_id": row.snapshot_id,
+                "trigger_id": row.trigger_id,
+                "origin": row.origin,
+                "suborigin": row.suborigin,
+                "age_range": row.age_range,
+                "gender": row.gender,
+                "id": row.id,
+                "channel_id": row.channel_id,
+                "object_id": row.object_id,
+                "location_id": row.location_id,
+                "event_time": format_local(row.event_time, scope[row.location_id].zone),
+            }
+            for row in rows
+        ]
+
+    def _totals(
+        self, conn: Any, location_ids: Sequence[int], params: Params, group: Sequence[str]
+    ) -> Counter[tuple[Any, ...]]:
+        """Exact counts in [since, until): rollups for whole hours, raw events at the edges."""
+        counts: Counter[tuple[Any, ...]] = Counter()
+
+        def add(rows: Sequence[Any]) -> None:
+            for row in rows:
+                counts[tuple(row[1:])] += int(row[0])
+
+        since, until = params.since, params.until
+        first_full = None if since is None else _hour_ceil(since)
+        end_full = None if until is None else _hour_floor(until)
+        if first_full is not None and end_full is not None and first_full >= end_full:
+            assert since is not None
+            assert until is not None
+            add(reads.raw_counts(conn, location_ids, params, group, since, until))
+            return counts
+        add(reads.rollup_counts(conn, location_ids, params, group, first_full, end_full))
+        if since is not None and first_full is not None and since < first_full:
+            add(reads.raw_counts(conn, location_ids, params, group, since, first_full))
+        if until is not None and end_full is not None and end_full < until:
+            add(reads.raw_counts(conn, location_ids, params, group, end_full, until))
+        return counts
+
+    def totals_by_trigger(self, account_id: int, params: Params) -> list[Item]:
+        with self.db.read() as conn:
+            scope = self._scope(conn, account_id, params)
+            if not scope or params.empty_range:
+                return []
+            group = ("location_id", "channel_id", "trigger_id")
+            counts = self._totals(conn, list(scope), params, group)
+            names = {
+                (row.location_id, row.id): row.name
+                for row in reads.triggers_of(conn, list(scope), None)
+            }
+        return [
+            {
+                "trigger_name": names.get((location_id, trigger_id), trigger_id),
+                "trigger_id": trigger_id,
+                "count": count,
+                "channel_id": channel_id,
+                "location_id": location_id,
+            }
+            for (location_id, channel_id, trigger_id), count in sorted(counts.items())
+            if count > 0
+        ]
+
+    def totals_by_type(self, account_id: int, params: Params) -> list[Item]:
+        with self.db.read() as conn:
+            scope = self._scope(conn, account_id, params)
+            if not scope or params.empty_range:
+                return []
+            group = ("location_id", "channel_id", "event_type")
+            counts = self._totals(conn, list(scope), params, group)
+        return [
+            {"count": count, "type": event_type, "channel_id": channel_id}
+            for (_location_id, channel_id, event_type), count in sorted(counts.items())
+            if count > 0
+        ]
+
+    def histograms(self, account_id: int, params: Params) -> list[Item]:
+        with self.db.read() as conn:
+            scope = self._scope(conn, account_id, params)
+            if not scope or params.empty_range:
+                return []
+            rows = reads.histograms_page(conn, list(scope), params)
+        return [
+            {
+                "trigger_id": row.trigger_id,
+                "id": row.id,
+                "channel_id": row.channel_id,
+                "counting_data": msgspec.json.decode(row.counting_data, type=list[float]),
+                "lifetime_data": msgspec.json.decode(row.lifetime_data, type=list[int]),
+                "location_id": row.location_id,
+                "histogram_time": format_local_seconds(row.hour_start, scope[row.location_id].zone),
+            }
+            for row in rows
+        ]
