@@ -7,7 +7,8 @@
 
 Every request carries a fresh nonce (microseconds since the epoch, and always greater than
 the previous one, even across threads), is signed over the exact URI it is sent with, and
-waits out a 429 by its Retry-After before trying again with a new nonce.
+waits out a 429 by its Retry-After before trying again with a new nonce. A request
+refused for its nonce (another thread's later nonce arrived first) is sent again.
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ class Client:
     def get(self, path: str, params: Mapping[str, Value] | None = None) -> list[dict[str, Any]]:
         """One signed GET; returns the envelope's `result`."""
         waited = 0.0
+        nonce_retries = 3
         while True:
             uri = self.signed_uri(path, params)
             headers = {"X-Key": self.public_key, "X-Sign": sign(self._secret, uri)}
@@ -108,6 +110,11 @@ class Client:
                 body = answer.json()
             except ValueError:
                 raise FootfallError(answer.status_code, -1, answer.text[:200]) from None
+            if body.get("code") == 3 and nonce_retries > 0:
+                # Another thread's later nonce overtook this one on the wire; the refused
+                # request did nothing, so sending it again with a fresh nonce is safe.
+                nonce_retries -= 1
+                continue
             if answer.status_code != 200 or body.get("code") != 0:
                 raise FootfallError(answer.status_code, body.get("code", -1), body.get("msg", ""))
             result: list[dict[str, Any]] = body["result"]
