@@ -17,12 +17,19 @@ from footfall.store.db import Database
 from tests.conftest import RunningServer, Site, make_site
 from tests.helpers import Signer, event, ok, post_events, put_config
 
-REFERENCE = Path(__file__).parents[3] / "shared" / "reference" / "camlytics-examples.json"
+# A copy of ../shared/reference/camlytics-examples.json: the reference document's example
+# payloads, keyed by endpoint (kept in the repository so the suite runs anywhere).
+REFERENCE = Path(__file__).parents[1] / "data" / "camlytics-examples.json"
+SHARED = Path(__file__).parents[3] / "shared" / "reference" / "camlytics-examples.json"
 
 
 def reference_examples() -> dict[str, Any]:
-    path = REFERENCE if REFERENCE.exists() else Path("../shared/reference/camlytics-examples.json")
-    return dict(json.loads(path.read_text()))
+    return dict(json.loads(REFERENCE.read_text()))
+
+
+def test_reference_copy_is_current() -> None:
+    if SHARED.exists():
+        assert json.loads(SHARED.read_text()) == reference_examples()
 
 
 @pytest.fixture
@@ -295,6 +302,8 @@ MALFORMED = [
     ("/events", "event_type=Teleport", "event_type"),
     ("/events", "origin=Alien", "origin"),
     ("/events", "channel_id=a&channel_id=b", "channel_id"),
+    ("/events", "channel_id=a%00b", "channel_id"),
+    ("/totals/triggers", "trigger_id=%01", "trigger_id"),
     ("/histograms", "limit=abc", "limit"),
     ("/histograms", "since=now", "since"),
     ("/totals/triggers", "until=2026-01-15T10:00+25:00", "until"),
@@ -442,3 +451,43 @@ def test_throttle_is_per_key(throttled: httpx.Client, site: Site, db: Database) 
     assert ok(first.get(throttled, "/locations")) is not None
     assert ok(second.get(throttled, "/locations")) is not None
     assert first.get(throttled, "/locations").status_code == 429
+
+
+def test_openapi_describes_every_endpoint_with_its_auth(http: httpx.Client) -> None:
+    spec = http.get("/openapi.json").json()
+    read_paths = [p for p in spec["paths"] if p.startswith("/service/api/v1/")]
+    assert sorted(read_paths) == sorted(
+        f"/service/api/v1{p}"
+        for p in (
+            "/locations",
+            "/channels",
+            "/triggers",
+            "/events",
+            "/totals/triggers",
+            "/totals/types",
+            "/histograms",
+        )
+    )
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["XKey"] == {**schemes["XKey"], "type": "apiKey", "in": "header", "name": "X-Key"}
+    assert schemes["XSign"]["name"] == "X-Sign"
+    assert schemes["IngestToken"]["scheme"] == "bearer"
+    events = spec["paths"]["/service/api/v1/events"]["get"]
+    assert events["security"] == [{"XKey": [], "XSign": []}]
+    assert [p["name"] for p in events["parameters"]] == [
+        "nonce",
+        "location_id",
+        "channel_id",
+        "trigger_id",
+        "event_type",
+        "origin",
+        "since",
+        "until",
+        "after_id",
+        "limit",
+    ]
+    assert set(events["responses"]) == {"200", "400", "401", "404", "429", "500"}
+    assert spec["paths"]["/ingest/v1/events"]["post"]["security"] == [{"IngestToken": []}]
+    docs = http.get("/docs")
+    assert docs.status_code == 200
+    assert "swagger" in docs.text.lower()

@@ -93,6 +93,8 @@ def _list(name: str, text: str) -> tuple[str, ...]:
     items = tuple(text.split(","))
     if any(item == "" for item in items):
         raise ParamError(name, f"{text!r}: expected one value or a comma-separated list")
+    if not text.isprintable():
+        raise ParamError(name, f"{text!r}: ids are printable characters only")
     return items
 
 

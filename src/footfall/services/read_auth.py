@@ -54,6 +54,8 @@ def authenticate_request(
 ) -> ApiCaller:
     if not public_key:
         raise AuthFailure(401, 1, "the X-Key header is missing: send your public API key")
+    if not public_key.isprintable():
+        raise AuthFailure(401, 1, "unknown or revoked API key in X-Key")
     with db.read() as conn:
         key = account_store.find_key(conn, public_key)
     if key is None or key.revoked:
