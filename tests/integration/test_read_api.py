@@ -491,3 +491,24 @@ def test_openapi_describes_every_endpoint_with_its_auth(http: httpx.Client) -> N
     docs = http.get("/docs")
     assert docs.status_code == 200
     assert "swagger" in docs.text.lower()
+
+
+def test_internal_errors_are_code_7_without_details(
+    http: httpx.Client,
+    stocked: Site,
+    signer: Signer,
+    db: Database,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from sqlalchemy import text
+
+    with db.write() as conn:  # break the database under the running server
+        conn.execute(text("ALTER TABLE events RENAME TO events_gone"))
+    answer = signer.get(http, "/events")
+    assert answer.status_code == 500
+    assert answer.json() == {
+        "msg": "internal error; the details are in the server log",
+        "result": [],
+        "code": 7,
+    }
+    assert "events" in caplog.text  # the details went to the log instead
