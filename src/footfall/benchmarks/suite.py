@@ -1,0 +1,27 @@
+"""`footfall bench`: every benchmark of the project, one table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.console import Console
+
+from footfall.benchmarks import ingest, queries
+from footfall.benchmarks.report import Row, render
+
+__all__ = ["BENCHMARKS", "run_all"]
+
+BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
+    "ingest": ingest.run,
+    "queries": queries.run,
+}
+
+
+def run_all(quick: bool = False) -> list[Row]:
+    console = Console(stderr=True)
+    rows: list[Row] = []
+    for name, benchmark in BENCHMARKS.items():
+        with console.status(f"running the {name} benchmark..."):
+            rows.extend(benchmark(quick))
+    print(render(rows))
+    return rows
