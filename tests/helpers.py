@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import msgspec
+
+from footfall.services.ingest import BatchResult, Ingest
+from footfall.store.db import Database
+from footfall.store.locations import LocationRow, get_location
 
 STORE_CONFIG: dict[str, Any] = {
     "version": "3.2.1",
@@ -118,3 +124,29 @@ def ok(answer: httpx.Response) -> Any:
     assert body["code"] == 0
     assert body["msg"] == "success"
     return body["result"]
+
+
+def ingest_directly(
+    db: Database,
+    location_id: int,
+    *batches: list[dict[str, Any]],
+    clock: Callable[[], int] | None = None,
+    config: dict[str, Any] | None = None,
+) -> list[BatchResult]:
+    """Through the ingest service, as the HTTP API would (without HTTP): declare `config`
+    (STORE_CONFIG by default) if the location has not declared one, then store each batch."""
+    ingest = Ingest(db, clock) if clock is not None else Ingest(db)
+
+    def location() -> LocationRow:
+        with db.read() as conn:
+            found = get_location(conn, location_id)
+        assert found is not None
+        return found
+
+    try:
+        if location().config_version == 0 or config is not None:
+            ingest.put_config(location(), msgspec.json.encode(config or STORE_CONFIG))
+        current = location()
+        return [ingest.post_events(current, msgspec.json.encode(b)) for b in batches if b]
+    finally:
+        ingest.close()

@@ -466,6 +466,8 @@ def test_openapi_describes_every_endpoint_with_its_auth(http: httpx.Client) -> N
             "/totals/triggers",
             "/totals/types",
             "/histograms",
+            "/occupancy",
+            "/queues",
         )
     )
     schemes = spec["components"]["securitySchemes"]

@@ -6,17 +6,14 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from footfall.services.ingest import Ingest
 from footfall.store.db import Database
-from footfall.store.locations import get_location
 from footfall.store.schema import events, hourly_rollups
 from tests.conftest import make_site
-from tests.helpers import STORE_CONFIG, TRIGGER_CHANNEL
+from tests.helpers import TRIGGER_CHANNEL, ingest_directly
 
 ZONES = ["UTC", "Asia/Kolkata", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe"]
 KINDS = [
@@ -50,62 +47,49 @@ def test_rollups_equal_counts_over_raw_events(
     db: Database, batches: list[list[tuple[int, int, tuple[str, str], tuple[str, str], str]]]
 ) -> None:
     site = make_site(db)
-    ingest = Ingest(db)
-    try:
-        with db.read() as conn:
-            location = get_location(conn, site.location_id)
-        assert location is not None
-        ingest.put_config(location, msgspec.json.encode(STORE_CONFIG))
-        with db.read() as conn:
-            location = get_location(conn, site.location_id)
-        assert location is not None
-        expected: Counter[tuple[int, str, str, str, str]] = Counter()
-        seen: set[int] = set()
-        for batch in batches:
-            body = []
-            for record_id, offset_ms, (trigger, kind), (origin, sub), zone in batch:
-                moment = START + timedelta(milliseconds=offset_ms)
-                body.append(
-                    {
-                        "record_id": record_id,
-                        "event_type": kind,
-                        "trigger_id": trigger,
-                        "channel_id": TRIGGER_CHANNEL[trigger],
-                        "origin": origin,
-                        "suborigin": sub,
-                        "event_time": moment.astimezone(ZoneInfo(zone)).isoformat(
-                            timespec="milliseconds"
-                        ),
-                    }
-                )
-                if record_id not in seen:
-                    seen.add(record_id)
-                    hour = offset_ms - offset_ms % 3_600_000 + int(START.timestamp() * 1000)
-                    expected[(hour, TRIGGER_CHANNEL[trigger], trigger, kind, origin)] += 1
-            ingest.post_events(location, msgspec.json.encode(body))
-        with db.read() as conn:
-            rollups = Counter(
+    expected: Counter[tuple[int, str, str, str, str]] = Counter()
+    seen: set[int] = set()
+    bodies = []
+    for batch in batches:
+        body = []
+        for record_id, offset_ms, (trigger, kind), (origin, sub), zone in batch:
+            moment = START + timedelta(milliseconds=offset_ms)
+            body.append(
                 {
-                    (r.hour, r.channel_id, r.trigger_id, r.event_type, r.origin): r.count
-                    for r in conn.execute(
-                        select(hourly_rollups).where(
-                            hourly_rollups.c.location_id == site.location_id
-                        )
-                    )
+                    "record_id": record_id,
+                    "event_type": kind,
+                    "trigger_id": trigger,
+                    "channel_id": TRIGGER_CHANNEL[trigger],
+                    "origin": origin,
+                    "suborigin": sub,
+                    "event_time": moment.astimezone(ZoneInfo(zone)).isoformat(
+                        timespec="milliseconds"
+                    ),
                 }
             )
-            raw = Counter(
-                (
-                    r.event_time - r.event_time % 3_600_000,
-                    r.channel_id,
-                    r.trigger_id,
-                    r.event_type,
-                    r.origin,
-                )
+            if record_id not in seen:
+                seen.add(record_id)
+                hour = offset_ms - offset_ms % 3_600_000 + int(START.timestamp() * 1000)
+                expected[(hour, TRIGGER_CHANNEL[trigger], trigger, kind, origin)] += 1
+        bodies.append(body)
+    ingest_directly(db, site.location_id, *bodies)
+    with db.read() as conn:
+        rollups = Counter(
+            {
+                (r.hour, r.channel_id, r.trigger_id, r.event_type, r.origin): r.count
                 for r in conn.execute(
-                    select(events).where(events.c.location_id == site.location_id)
+                    select(hourly_rollups).where(hourly_rollups.c.location_id == site.location_id)
                 )
+            }
+        )
+        raw = Counter(
+            (
+                r.event_time - r.event_time % 3_600_000,
+                r.channel_id,
+                r.trigger_id,
+                r.event_type,
+                r.origin,
             )
-        assert rollups == raw == expected
-    finally:
-        ingest.close()
+            for r in conn.execute(select(events).where(events.c.location_id == site.location_id))
+        )
+    assert rollups == raw == expected

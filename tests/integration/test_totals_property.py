@@ -11,18 +11,15 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from footfall.domain.read_params import Params
 from footfall.domain.times import to_ms
-from footfall.services.ingest import Ingest
 from footfall.services.reads import ReadApi
 from footfall.store.db import Database
-from footfall.store.locations import get_location
 from tests.conftest import make_site
-from tests.helpers import STORE_CONFIG, TRIGGER_CHANNEL
+from tests.helpers import TRIGGER_CHANNEL, ingest_directly
 
 START = datetime(2026, 3, 7, 12, tzinfo=UTC)  # US DST starts 2026-03-08 07:00 UTC
 SPAN_MS = 2 * 24 * 3600 * 1000
@@ -78,33 +75,19 @@ def test_totals_equal_a_brute_force_count(
     data: st.DataObject,
 ) -> None:
     site = make_site(db, timezone=zone)
-    ingest = Ingest(db)
-    try:
-        with db.read() as conn:
-            location = get_location(conn, site.location_id)
-        assert location is not None
-        ingest.put_config(location, msgspec.json.encode(STORE_CONFIG))
-        with db.read() as conn:
-            location = get_location(conn, site.location_id)
-        assert location is not None
-        body = [
-            {
-                "record_id": i,
-                "event_type": kind,
-                "trigger_id": trigger,
-                "channel_id": TRIGGER_CHANNEL[trigger],
-                "origin": origin,
-                "suborigin": sub,
-                "event_time": (START + timedelta(milliseconds=ms)).isoformat(
-                    timespec="milliseconds"
-                ),
-            }
-            for i, (ms, (trigger, kind), (origin, sub)) in enumerate(events)
-        ]
-        if body:
-            ingest.post_events(location, msgspec.json.encode(body))
-    finally:
-        ingest.close()
+    body = [
+        {
+            "record_id": i,
+            "event_type": kind,
+            "trigger_id": trigger,
+            "channel_id": TRIGGER_CHANNEL[trigger],
+            "origin": origin,
+            "suborigin": sub,
+            "event_time": (START + timedelta(milliseconds=ms)).isoformat(timespec="milliseconds"),
+        }
+        for i, (ms, (trigger, kind), (origin, sub)) in enumerate(events)
+    ]
+    ingest_directly(db, site.location_id, body)
 
     query: dict[str, list[str]] = {}
     if since is not None:

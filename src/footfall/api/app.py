@@ -22,6 +22,7 @@ from starlette.responses import Response
 from footfall import __version__
 from footfall.config import Settings
 from footfall.domain.times import now_ms
+from footfall.services.analytics import compute_histograms
 from footfall.services.ingest import Ingest
 from footfall.services.reads import ReadApi
 from footfall.services.retention import purge_expired_events
@@ -38,12 +39,19 @@ log = logging.getLogger("footfall.api")
 
 def _background_jobs(settings: Settings, db: Database) -> list[Job]:
     return [
+        # Every 2 s: a completed hour's histogram is readable within seconds.
+        Job(
+            "histograms",
+            2.0,
+            lambda: compute_histograms(db, retention_days=settings.retention_days),
+            initial_delay=0.5,
+        ),
         Job(
             "retention",
             settings.purge_interval,
             lambda: purge_expired_events(db, settings.retention_days),
             initial_delay=5.0,
-        )
+        ),
     ]
 
 

@@ -123,6 +123,7 @@ _TOTAL_TRIGGER = frozenset(
     {"location_id", "channel_id", "trigger_id", "event_type", "origin", "since", "until"}
 )
 _TOTAL_TYPE = frozenset({"location_id", "channel_id", "origin", "since", "until"})
+_LIVE = frozenset({"location_id"})
 _HISTOGRAM = frozenset(
     {"location_id", "channel_id", "trigger_id", "since", "until", "after_id", "limit"}
 )
@@ -183,3 +184,21 @@ def totals_by_type(request: Request, caller: CallerDep) -> Response:
 def histograms(request: Request, caller: CallerDep) -> Response:
     params = _params(request, _HISTOGRAM)
     return _answer(lambda: _reads(request).histograms(caller.account_id, params))
+
+
+@router.get(
+    "/occupancy",
+    **_doc("Occupancy", _ordered(_LIVE), "Live occupancy counters (Footfall extension)"),
+)
+def occupancy(request: Request, caller: CallerDep) -> Response:
+    params = _params(request, _LIVE)
+    return _answer(lambda: _reads(request).occupancy(caller.account_id, params))
+
+
+@router.get(
+    "/queues",
+    **_doc("Queue", _ordered(_LIVE), "Live queue length and wait time (Footfall extension)"),
+)
+def queues(request: Request, caller: CallerDep) -> Response:
+    params = _params(request, _LIVE)
+    return _answer(lambda: _reads(request).queues(caller.account_id, params))

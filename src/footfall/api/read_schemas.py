@@ -96,6 +96,26 @@ ITEM_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
             },
         }
     ),
+    "Occupancy": _object(
+        {
+            "id": _INT,
+            "name": _STR,
+            "location_id": _INT,
+            "occupancy": {"type": "integer", "minimum": 0},
+            "capacity": {"type": ["integer", "null"]},
+            "time": _LOCAL_MS,
+        }
+    ),
+    "Queue": _object(
+        {
+            "id": _INT,
+            "name": _STR,
+            "location_id": _INT,
+            "length": {"type": "integer", "minimum": 0},
+            "wait_time": {"type": "number", "minimum": 0},
+            "time": _LOCAL_MS,
+        }
+    ),
 }
 
 

@@ -7,8 +7,6 @@ sqlite:///footfall.db) and `--json`.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
 from typing import Annotated
@@ -16,12 +14,12 @@ from typing import Annotated
 import typer
 
 from footfall.cli import api_command
+from footfall.cli.common import AccountOption, DbOption, JsonOption, open_db, settings_for
 from footfall.cli.output import emit, emit_table, fail, reporting_errors
-from footfall.config import DEFAULT_DATABASE_URL, Settings
+from footfall.cli.zones_commands import occupancy_app, queues_app
 from footfall.domain.times import format_local
 from footfall.services import management
-from footfall.store.db import Database
-from footfall.store.migrate import current_revision, head_revision, upgrade
+from footfall.store.migrate import upgrade
 
 __all__ = ["app", "run"]
 
@@ -42,38 +40,8 @@ locations_app = typer.Typer(
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(locations_app, name="locations")
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database URL (sqlite:///path or postgresql://user@host:port/db). "
-        f"Default: $FOOTFALL_DATABASE_URL, else {DEFAULT_DATABASE_URL}.",
-        show_default=False,
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
-AccountOption = Annotated[int, typer.Option("--account", help="Account id.", min=1)]
-
-
-def settings_for(db_url: str | None) -> Settings:
-    return Settings.from_env().with_database(db_url)
-
-
-@contextmanager
-def open_db(db_url: str | None, *, migrated: bool = True) -> Iterator[Database]:
-    """The database, checked to carry the current schema unless `migrated` is False."""
-    db = Database(settings_for(db_url).database_url)
-    try:
-        if migrated:
-            current = current_revision(db)
-            if current is None:
-                fail(f"{db.url} has no Footfall schema yet: run `footfall init` first")
-            if current != head_revision():
-                fail(f"{db.url} is at schema {current}; run `footfall init` to upgrade it")
-        yield db
-    finally:
-        db.dispose()
+app.add_typer(occupancy_app, name="occupancy")
+app.add_typer(queues_app, name="queues")
 
 
 @app.command()

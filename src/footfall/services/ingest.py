@@ -40,6 +40,7 @@ from footfall.services.group_commit import GroupCommitWriter
 from footfall.services.management import hash_token
 from footfall.store import events as event_store
 from footfall.store import locations as location_store
+from footfall.store import zones as zone_store
 from footfall.store.db import Database
 from footfall.store.locations import ChannelSpec, LocationRow, TriggerRow, TriggerSpec
 
@@ -236,6 +237,7 @@ class Ingest:
         unique = rows if len(first_by_record) == len(rows) else list(first_by_record.values())
         new_rows = event_store.insert_new_events(conn, batch.location_id, unique)
         event_store.add_rollups(conn, batch.location_id, event_store.rollup_counts(new_rows))
+        zone_store.mark_zone_events(conn, batch.location_id, new_rows)
         return BatchResult(accepted=len(new_rows), duplicates=len(rows) - len(new_rows))
 
     def post_events(self, location: LocationRow, body: bytes) -> BatchResult:

@@ -20,9 +20,12 @@ from footfall.domain.times import (
     format_local,
     format_local_seconds,
     format_offset,
+    now_ms,
     parse_zone,
 )
+from footfall.services import occupancy
 from footfall.services.errors import NotFoundError
+from footfall.store import occupancy as occupancy_store
 from footfall.store import reads
 from footfall.store.db import Database
 
@@ -195,6 +198,33 @@ class ReadApi:
             for (_location_id, channel_id, event_type), count in sorted(counts.items())
             if count > 0
         ]
+
+    def occupancy(self, account_id: int, params: Params) -> list[Item]:
+        """Live occupancy counters of the locations in scope (SPEC §4 extension)."""
+        now = now_ms()
+        with self.db.read() as conn:
+            scope = self._scope(conn, account_id, params)
+            counters = occupancy_store.list_counters(conn, list(scope)) if scope else []
+            return [
+                occupancy.render_counter(
+                    occupancy.counter_value(conn, c, scope[c.location_id].zone, now),
+                    scope[c.location_id].zone,
+                )
+                for c in counters
+            ]
+
+    def queues(self, account_id: int, params: Params) -> list[Item]:
+        """Live queue lengths and waits of the locations in scope (SPEC §4 extension)."""
+        now = now_ms()
+        with self.db.read() as conn:
+            scope = self._scope(conn, account_id, params)
+            rows = occupancy_store.list_queues(conn, list(scope)) if scope else []
+            return [
+                occupancy.render_queue(
+                    occupancy.queue_value(conn, q, now), scope[q.location_id].zone
+                )
+                for q in rows
+            ]
 
     def histograms(self, account_id: int, params: Params) -> list[Item]:
         with self.db.read() as conn:

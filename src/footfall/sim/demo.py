@@ -15,14 +15,18 @@ import time
 from pathlib import Path
 from types import FrameType
 
+import msgspec
 import uvicorn
 from rich.console import Console
 
 from footfall.api.app import create_app
 from footfall.config import Settings
-from footfall.services import management
+from footfall.services import management, occupancy
+from footfall.services.ingest import Ingest
+from footfall.sim.layout import STORE_CONFIG, T
 from footfall.sim.simulate import SimulationOptions, run_simulation
 from footfall.store.db import Database
+from footfall.store.locations import get_location
 from footfall.store.migrate import upgrade
 
 __all__ = ["DEMO_DB", "READY_LINE", "run_demo"]
@@ -67,6 +71,18 @@ Or with the command line:  FOOTFALL_API_URL={base} FOOTFALL_API_KEY={key} FOOTFA
 """
 
 
+def _declare_store(db: Database, location_id: int) -> None:
+    """Declare the simulated store's cameras now, so counters can refer to its triggers."""
+    ingest = Ingest(db)
+    try:
+        with db.read() as conn:
+            location = get_location(conn, location_id)
+        assert location is not None
+        ingest.put_config(location, msgspec.json.encode(STORE_CONFIG))
+    finally:
+        ingest.close()
+
+
 def run_demo(
     *, port: int = 8000, days: int = 14, host: str = "127.0.0.1", directory: Path | None = None
 ) -> None:
@@ -90,6 +106,19 @@ def run_demo(
         db, account_id=account.id, name="Demo Store, Manhattan", timezone=DEMO_ZONE
     )
     key = management.create_key(db, account.id)
+    _declare_store(db, issued.location.id)
+    occupancy.create_counter(
+        db,
+        location_id=issued.location.id,
+        name="Shop floor",
+        enter=(T.ENTER,),
+        exit_=(T.EXIT,),
+        capacity=120,
+    )
+    occupancy.create_counter(
+        db, location_id=issued.location.id, name="Car park", zone=T.PARKING, capacity=80
+    )
+    occupancy.create_queue(db, location_id=issued.location.id, name="Checkout", zone=T.QUEUE)
 
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings, db=db), host=host, port=port, log_level="warning")

@@ -29,7 +29,10 @@ __all__ = [
     "id_counters",
     "locations",
     "metadata",
+    "occupancy_counters",
+    "queues",
     "triggers",
+    "zone_progress",
 ]
 
 metadata = MetaData()
@@ -117,6 +120,7 @@ events = Table(
     Column("event_time", BigInteger, nullable=False),
     UniqueConstraint("location_id", "record_id", name="uq_events_record"),
     Index("ix_events_time", "location_id", "event_time"),
+    Index("ix_events_trigger_time", "location_id", "trigger_id", "event_time"),
     sqlite_with_rowid=False,
 )
 
@@ -147,9 +151,53 @@ histograms = Table(
     Column("counting_data", Text, nullable=False),
     Column("lifetime_data", Text, nullable=False),
     Column("computed_at", BigInteger, nullable=False),
+    # JSON {object_id: stay start ms}: the stays still open at the hour's end, so a later
+    # recomputation can start from this hour instead of replaying the whole history.
+    Column("open_stays", Text, nullable=False, server_default="{}"),
     UniqueConstraint("location_id", "trigger_id", "hour_start", name="uq_histograms_hour"),
     Index("ix_histograms_time", "location_id", "hour_start"),
     sqlite_with_rowid=False,
+)
+
+# Per Zone trigger: what the histogram job has computed and what ingest has touched since.
+# Ingest lowers `dirty_from` to the earliest join/leave it stored and bumps `change_seq`, in
+# its own transaction; the job recomputes from there and clears `dirty_from` only if
+# `change_seq` did not move meanwhile.
+zone_progress = Table(
+    "zone_progress",
+    metadata,
+    Column("location_id", Integer, primary_key=True, autoincrement=False),
+    Column("trigger_id", String(64), primary_key=True),
+    Column("first_event_ms", BigInteger, nullable=False),
+    Column("dirty_from", BigInteger, nullable=True),
+    Column("change_seq", BigInteger, nullable=False),
+    Column("computed_until", BigInteger, nullable=True),
+)
+
+# Occupancy counters (SPEC §5.3): either enter/exit line triggers or one zone trigger.
+occupancy_counters = Table(
+    "occupancy_counters",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("enter_triggers", Text, nullable=False),  # comma-separated trigger ids
+    Column("exit_triggers", Text, nullable=False),
+    Column("zone_trigger", String(64), nullable=True),
+    Column("capacity", Integer, nullable=True),
+    Column("reset_minute", Integer, nullable=False),  # local minutes after midnight
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# Queues (SPEC §5.4) on one zone trigger.
+queues = Table(
+    "queues",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("zone_trigger", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
 )
 
 # SQLite has no sequences; this one-row-per-name table stands in for them.

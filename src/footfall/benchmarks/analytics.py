@@ -1,0 +1,124 @@
+"""Histogram computation (issue 5): one local day of hourly histograms for 50 zone
+triggers holding 100k zone events, beside the time merely to read those events from the
+database with the same queries. Targets: under 2 s, and under 3x the read time.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from footfall.benchmarks.harness import new_site
+from footfall.benchmarks.report import Row
+from footfall.domain.times import format_local, parse_zone, to_ms
+from footfall.services.analytics import compute_histograms
+from footfall.services.ingest import Ingest
+from footfall.store import zones as zone_store
+from footfall.store.db import Database
+from footfall.store.locations import get_location
+
+__all__ = ["run"]
+
+ZONE_NAME = "Europe/Paris"
+
+
+def _config(triggers: int) -> dict[str, Any]:
+    return {
+        "version": "bench",
+        "channels": [
+            {
+                "id": "cam-zones",
+                "name": "Zones",
+                "triggers": [
+                    {"id": f"t-z{i:02d}", "name": f"Zone {i}", "type": "Zone"}
+                    for i in range(triggers)
+                ],
+            }
+        ],
+    }
+
+
+def _day_of_stays(day: date, triggers: int, events: int, seed: int = 5) -> list[dict[str, Any]]:
+    zone = parse_zone(ZONE_NAME)
+    start = to_ms(datetime.combine(day, datetime.min.time(), tzinfo=zone))
+    rng = random.Random(seed)
+    out: list[dict[str, Any]] = []
+    per_trigger = events // triggers // 2
+    record = 0
+    for t in range(triggers):
+        for n in range(per_trigger):
+            join = start + rng.randrange(0, 86_000_000)
+            dwell = int(min(3 * 3600, 90 * rng.lognormvariate(0, 0.8)) * 1000)
+            leave = min(join + dwell, start + 86_399_999)  # the whole stay inside the day
+            for kind, when in (("RegionJoin", join), ("RegionLeave", leave)):
+                record += 1
+                out.append(
+                    {
+                        "record_id": record,
+                        "event_type": kind,
+                        "trigger_id": f"t-z{t:02d}",
+                        "channel_id": "cam-zones",
+                        "object_id": n,
+                        "event_time": format_local(when, zone),
+                    }
+                )
+    return out
+
+
+def run(quick: bool = False) -> list[Row]:
+    triggers, events = (50, 100_000) if not quick else (50, 30_000)
+    zone = parse_zone(ZONE_NAME)
+    day = datetime.now(zone).date() - timedelta(days=2)
+    day_end = to_ms(datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone))
+    with tempfile.TemporaryDirectory() as tmp:
+        site = new_site(f"sqlite:///{Path(tmp) / 'analytics.db'}", timezone=ZONE_NAME)
+        db = Database(site.db_url)
+        ingest = Ingest(db)
+        try:
+            with db.read() as conn:
+                location = get_location(conn, site.location_id)
+            assert location is not None
+            ingest.put_config(location, msgspec.json.encode(_config(triggers)))
+            with db.read() as conn:
+                location = get_location(conn, site.location_id)
+            assert location is not None
+            payload = _day_of_stays(day, triggers, events)
+            for k in range(0, len(payload), 10_000):
+                ingest.post_events(location, msgspec.json.encode(payload[k : k + 10_000]))
+        finally:
+            ingest.close()
+        day_start = day_end - 24 * 3_600_000  # no DST change two days back is assumed here
+        started = time.perf_counter()
+        with db.read() as conn:
+            read = sum(
+                len(
+                    zone_store.read_zone_events(
+                        conn, site.location_id, f"t-z{t:02d}", day_start - 3_600_000, day_end
+                    )
+                )
+                for t in range(triggers)
+            )
+        read_s = time.perf_counter() - started
+        started = time.perf_counter()
+        outcome = compute_histograms(db, clock=lambda: day_end + 60_000)
+        compute_s = time.perf_counter() - started
+        db.dispose()
+    assert read == len(payload)
+    assert outcome.triggers == triggers
+    return [
+        Row(
+            name=f"histograms: 1 day x {triggers} zones, {len(payload) // 1000}k events",
+            figure=compute_s * 1000,
+            unit="ms",
+            baseline_name="reading the events",
+            baseline=read_s * 1000,
+            target="< 2,000 ms and < 3x",
+            ok=compute_s < 2 and compute_s < 3 * read_s,
+        )
+    ]

@@ -1,0 +1,144 @@
+"""`footfall occupancy ...` and `footfall queues ...`: live metrics of a location."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from footfall.cli.common import DbOption, JsonOption, open_db
+from footfall.cli.output import emit, emit_table, reporting_errors
+from footfall.services import occupancy
+from footfall.store.occupancy import CounterRow, QueueRow
+
+__all__ = ["occupancy_app", "queues_app"]
+
+occupancy_app = typer.Typer(
+    help="Occupancy counters: people inside, from enter/exit lines or a zone.",
+    no_args_is_help=True,
+)
+queues_app = typer.Typer(help="Queues: length and wait time of a zone.", no_args_is_help=True)
+
+LocationOption = Annotated[int, typer.Option("--location", help="Location id.", min=1)]
+NameOption = Annotated[str, typer.Option("--name", help="A name people will recognise.")]
+
+
+def _ids(text: str | None) -> tuple[str, ...]:
+    return tuple(t.strip() for t in text.split(",") if t.strip()) if text else ()
+
+
+def _counter(c: CounterRow) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "location_id": c.location_id,
+        "name": c.name,
+        "enter": list(c.enter_triggers),
+        "exit": list(c.exit_triggers),
+        "zone": c.zone_trigger,
+        "capacity": c.capacity,
+        "reset": f"{c.reset_minute // 60:02d}:{c.reset_minute % 60:02d}",
+    }
+
+
+def _queue(q: QueueRow) -> dict[str, Any]:
+    return {"id": q.id, "location_id": q.location_id, "name": q.name, "zone": q.zone_trigger}
+
+
+@occupancy_app.command("create")
+def occupancy_create(
+    location: LocationOption,
+    name: NameOption,
+    enter: Annotated[
+        str | None, typer.Option(help="Enter line trigger ids, comma-separated.")
+    ] = None,
+    exit_: Annotated[
+        str | None, typer.Option("--exit", help="Exit line trigger ids, comma-separated.")
+    ] = None,
+    zone: Annotated[str | None, typer.Option(help="One zone trigger id.")] = None,
+    capacity: Annotated[int | None, typer.Option(help="Maximum occupancy, shown with it.")] = None,
+    reset: Annotated[str, typer.Option(help="Daily local reset time HH:MM.")] = "00:00",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create an occupancy counter (enter/exit lines, or one zone)."""
+    with reporting_errors(), open_db(db) as database:
+        counter = occupancy.create_counter(
+            database,
+            location_id=location,
+            name=name,
+            enter=_ids(enter),
+            exit_=_ids(exit_),
+            zone=zone,
+            capacity=capacity,
+            reset=reset,
+        )
+        emit(_counter(counter), as_json=as_json, title="Occupancy counter created")
+
+
+@occupancy_app.command("list")
+def occupancy_list(
+    location: Annotated[int | None, typer.Option("--location", help="Only this location.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List occupancy counters."""
+    with reporting_errors(), open_db(db) as database:
+        rows = [_counter(c) for c in occupancy.list_counters(database, location)]
+        emit_table(
+            "counters",
+            rows,
+            as_json=as_json,
+            empty="No occupancy counters yet: `footfall occupancy create --help`.",
+        )
+
+
+@occupancy_app.command("delete")
+def occupancy_delete(
+    counter_id: Annotated[int, typer.Argument(help="The counter's id.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete an occupancy counter."""
+    with reporting_errors(), open_db(db) as database:
+        occupancy.delete_counter(database, counter_id)
+        emit({"id": counter_id, "deleted": True}, as_json=as_json, title="Counter deleted")
+
+
+@queues_app.command("create")
+def queues_create(
+    location: LocationOption,
+    name: NameOption,
+    zone: Annotated[str, typer.Option(help="The zone trigger people queue in.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a queue on a zone trigger."""
+    with reporting_errors(), open_db(db) as database:
+        queue = occupancy.create_queue(database, location_id=location, name=name, zone=zone)
+        emit(_queue(queue), as_json=as_json, title="Queue created")
+
+
+@queues_app.command("list")
+def queues_list(
+    location: Annotated[int | None, typer.Option("--location", help="Only this location.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List queues."""
+    with reporting_errors(), open_db(db) as database:
+        rows = [_queue(q) for q in occupancy.list_queues(database, location)]
+        emit_table(
+            "queues", rows, as_json=as_json, empty="No queues yet: `footfall queues create --help`."
+        )
+
+
+@queues_app.command("delete")
+def queues_delete(
+    queue_id: Annotated[int, typer.Argument(help="The queue's id.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete a queue."""
+    with reporting_errors(), open_db(db) as database:
+        occupancy.delete_queue(database, queue_id)
+        emit({"id": queue_id, "deleted": True}, as_json=as_json, title="Queue deleted")
