@@ -23,9 +23,11 @@ from footfall import __version__
 from footfall.config import Settings
 from footfall.domain.times import now_ms
 from footfall.services.analytics import compute_histograms
+from footfall.services.dispatcher import Dispatcher
 from footfall.services.ingest import Ingest
 from footfall.services.reads import ReadApi
 from footfall.services.retention import purge_expired_events
+from footfall.services.webhooks import watch_metrics
 from footfall.store.db import Database
 
 from . import ingest, read, read_schemas
@@ -39,6 +41,8 @@ log = logging.getLogger("footfall.api")
 
 def _background_jobs(settings: Settings, db: Database) -> list[Job]:
     return [
+        # Occupancy and queue changes become webhook deliveries (coalesced to 1 per s).
+        Job("metric-webhooks", 0.5, lambda: watch_metrics(db), initial_delay=0.5),
         # Every 2 s: a completed hour's histogram is readable within seconds.
         Job(
             "histograms",
@@ -65,9 +69,13 @@ def create_app(
     settings = settings or Settings.from_env()
     database = db or Database(settings.database_url)
 
+    dispatcher = Dispatcher(database, timeout=settings.webhook_timeout)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         tasks = run_jobs(_background_jobs(settings, database)) if background else []
+        if background:
+            tasks.append(asyncio.create_task(dispatcher.run(), name="footfall-dispatcher"))
         try:
             yield
         finally:
@@ -89,7 +97,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.db = database
-    app.state.ingest = Ingest(database, clock)
+    app.state.ingest = Ingest(database, clock, on_commit=dispatcher.wake)
+    app.state.dispatcher = dispatcher
     app.state.reads = ReadApi(database)
     app.include_router(ingest.router)
     app.include_router(read.router)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from rich.console import Console
 
-from footfall.benchmarks import analytics, ingest, queries
+from footfall.benchmarks import analytics, ingest, queries, webhooks
 from footfall.benchmarks.report import Row, render
 
 __all__ = ["BENCHMARKS", "run_all"]
@@ -15,6 +15,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "ingest": ingest.run,
     "queries": queries.run,
     "analytics": analytics.run,
+    "webhooks": webhooks.run,
 }
 
 

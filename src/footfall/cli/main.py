@@ -16,6 +16,7 @@ import typer
 from footfall.cli import api_command
 from footfall.cli.common import AccountOption, DbOption, JsonOption, open_db, settings_for
 from footfall.cli.output import emit, emit_table, fail, reporting_errors
+from footfall.cli.webhooks_commands import webhooks_app
 from footfall.cli.zones_commands import occupancy_app, queues_app
 from footfall.domain.times import format_local
 from footfall.services import management
@@ -42,6 +43,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(locations_app, name="locations")
 app.add_typer(occupancy_app, name="occupancy")
 app.add_typer(queues_app, name="queues")
+app.add_typer(webhooks_app, name="webhooks")
 
 
 @app.command()

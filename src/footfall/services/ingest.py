@@ -36,6 +36,7 @@ from footfall.domain.ingest import (
     decode_events,
 )
 from footfall.domain.times import now_ms
+from footfall.services import webhooks
 from footfall.services.group_commit import GroupCommitWriter
 from footfall.services.management import hash_token
 from footfall.store import events as event_store
@@ -109,9 +110,17 @@ class ConfigChanged(Exception):
 
 
 class Ingest:
-    def __init__(self, db: Database, clock: Callable[[], int] = now_ms) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], int] = now_ms,
+        *,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
+        # Told after every commit of events, e.g. so the webhook dispatcher looks at once.
+        self.on_commit = on_commit
         # location_id -> (config_version, triggers): triggers change rarely, batches often.
         self._triggers: dict[int, tuple[int, dict[str, TriggerRow]]] = {}
         self._tokens: dict[str, tuple[float, LocationRow]] = {}
@@ -224,6 +233,8 @@ class Ingest:
                     outcomes.append(self._store(conn, batch))
                 except ConfigChanged as changed:
                     outcomes.append(changed)
+        if self.on_commit is not None:
+            self.on_commit()
         return outcomes
 
     def _store(self, conn: Connection, batch: CheckedBatch) -> BatchResult:
@@ -238,6 +249,7 @@ class Ingest:
         new_rows = event_store.insert_new_events(conn, batch.location_id, unique)
         event_store.add_rollups(conn, batch.location_id, event_store.rollup_counts(new_rows))
         zone_store.mark_zone_events(conn, batch.location_id, new_rows)
+        webhooks.queue_event_deliveries(conn, batch.location_id, new_rows, self.clock())
         return BatchResult(accepted=len(new_rows), duplicates=len(rows) - len(new_rows))
 
     def post_events(self, location: LocationRow, body: bytes) -> BatchResult:

@@ -17,10 +17,11 @@ from collections.abc import Iterable, Sequence
 from itertools import chain
 from typing import Final
 
-from sqlalchemy import Connection, delete, func, select, text
+from sqlalchemy import Connection, delete, func, select
 
 from footfall.domain.ingest import EventRow
 from footfall.domain.times import MS_PER_HOUR
+from footfall.store.ids import new_ids
 from footfall.store.schema import events
 
 __all__ = [
@@ -45,15 +46,6 @@ _EVENT_COLUMNS: Final = (
 def _marks(conn: Connection, count: int) -> str:
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     return ", ".join([mark] * count)
-
-
-def _allocate_sqlite_ids(conn: Connection, count: int) -> int:
-    """First of `count` new event ids (SQLite; the caller holds the write lock)."""
-    last = conn.execute(
-        text("UPDATE id_counters SET value = value + :n WHERE name = 'events' RETURNING value"),
-        {"n": count},
-    ).scalar_one()
-    return int(last) - count + 1
 
 
 def _max_event_id(conn: Connection, location_id: int) -> int:
@@ -99,7 +91,7 @@ def insert_new_events(
         return rows
     previous_max = _max_event_id(conn, location_id)
     if conn.dialect.name == "sqlite":
-        first = _allocate_sqlite_ids(conn, len(rows))
+        first = new_ids(conn, "events", len(rows))[0]  # contiguous under the write lock
         with_ids = [(first + offset, *row) for offset, row in enumerate(rows)]
         inserted = _insert_rows(conn, f"id, {_EVENT_COLUMNS}", with_ids)
     else:
@@ -107,14 +99,14 @@ def insert_new_events(
         inserted = _insert_rows(conn, _EVENT_COLUMNS, rows)
     if inserted == len(rows):
         return rows
-    new_ids = set(
+    stored_now = set(
         conn.execute(
             select(events.c.record_id).where(
                 events.c.location_id == location_id, events.c.id > previous_max
             )
         ).scalars()
     )
-    return [row for row in rows if row[1] in new_ids]
+    return [row for row in rows if row[1] in stored_now]
 
 
 def rollup_counts(rows: Iterable[EventRow]) -> Counter[RollupKey]:

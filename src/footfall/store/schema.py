@@ -32,6 +32,10 @@ __all__ = [
     "occupancy_counters",
     "queues",
     "triggers",
+    "webhook_attempts",
+    "webhook_deliveries",
+    "webhook_endpoints",
+    "webhook_metric_state",
     "zone_progress",
 ]
 
@@ -198,6 +202,72 @@ queues = Table(
     Column("name", Text, nullable=False),
     Column("zone_trigger", String(64), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+)
+
+# Webhook endpoints (SPEC §6): a whole location, or one channel of it, for one kind.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False, index=True),
+    Column("channel_id", String(64), nullable=True),
+    Column("kind", String(16), nullable=False),  # events | occupancy | queue
+    Column("url", Text, nullable=False),
+    Column("secret", Text, nullable=False),  # whsec_ + base64: the signing key, kept as issued
+    Column("enabled", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# The transactional outbox: a delivery is written in the transaction that causes it and
+# stays until delivered or failed. `next_attempt_at` doubles as the lease of a dispatcher
+# attempting it: claiming moves it past the attempt's timeout, so no second dispatcher
+# takes it meanwhile, and a dead one's claim simply expires.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("location_id", Integer, primary_key=True, autoincrement=False),
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("endpoint_id", Integer, nullable=False),
+    Column("webhook_id", String(40), nullable=False, unique=True),
+    Column("body", Text, nullable=False),
+    Column("status", String(12), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False),
+    # Attempts made before the last replay: the retry schedule restarts from there.
+    Column("retry_base", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("delivered_at", BigInteger, nullable=True),
+    Index("ix_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_deliveries_endpoint", "endpoint_id", "status", "next_attempt_at"),
+    sqlite_with_rowid=False,
+)
+
+# Every attempt, for `footfall webhooks deliveries` and the dashboard.
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("location_id", Integer, primary_key=True, autoincrement=False),
+    Column("delivery_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("attempt", Integer, primary_key=True, autoincrement=False),
+    Column("at", BigInteger, nullable=False),
+    Column("status", Integer, nullable=True),
+    Column("latency_ms", Integer, nullable=False),
+    Column("error", Text, nullable=True),
+    sqlite_with_rowid=False,
+)
+
+# The last value an occupancy/queue endpoint was sent for each metric, and when: changes
+# are coalesced to one delivery per second per metric, always with the latest value.
+webhook_metric_state = Table(
+    "webhook_metric_state",
+    metadata,
+    Column("endpoint_id", Integer, primary_key=True, autoincrement=False),
+    Column("metric_id", Integer, primary_key=True, autoincrement=False),
+    Column("value", Text, nullable=False),
+    Column("sent_at", BigInteger, nullable=False),
 )
 
 # SQLite has no sequences; this one-row-per-name table stands in for them.

@@ -14,10 +14,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Connection, and_, bindparam, select, text, update
+from sqlalchemy import Connection, and_, bindparam, select, update
 
 from footfall.domain.ingest import EventRow
 from footfall.domain.stays import ZoneEvent
+from footfall.store.ids import new_ids
 from footfall.store.schema import histograms, locations, zone_progress
 
 __all__ = [
@@ -145,26 +146,6 @@ def lock_location(conn: Connection, location_id: int) -> None:
     ).all()
 
 
-def _new_ids(conn: Connection, count: int) -> list[int]:
-    if conn.dialect.name == "sqlite":
-        last = int(
-            conn.execute(
-                text(
-                    "UPDATE id_counters SET value = value + :n WHERE name = 'histograms' "
-                    "RETURNING value"
-                ),
-                {"n": count},
-            ).scalar_one()
-        )
-        return list(range(last - count + 1, last + 1))
-    return [
-        int(v)
-        for v in conn.execute(
-            text("SELECT nextval('histogram_ids') FROM generate_series(1, :n)"), {"n": count}
-        ).scalars()
-    ]
-
-
 def write_histograms(
     conn: Connection, location_id: int, rows: Sequence[HistogramRow], now: int
 ) -> None:
@@ -225,7 +206,7 @@ def write_histograms(
                     "open_stays": r.open_stays,
                     "computed_at": now,
                 }
-                for new_id, r in zip(_new_ids(conn, len(fresh)), fresh, strict=True)
+                for new_id, r in zip(new_ids(conn, "histograms", len(fresh)), fresh, strict=True)
             ],
         )
 

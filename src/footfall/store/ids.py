@@ -1,0 +1,45 @@
+"""Ids for rows keyed by (location_id, id): drawn from a PostgreSQL sequence, or from the
+`id_counters` row of the same name on SQLite (which has no sequences).
+
+Ids only grow and are never reused. Callers that need ids to follow commit order within a
+location (after_id paging) draw them after taking the location's row lock.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from sqlalchemy import Connection, text
+
+__all__ = ["Sequence", "new_ids"]
+
+Sequence = Literal["events", "histograms", "deliveries"]
+
+_PG_SEQUENCES: dict[str, str] = {
+    "events": "event_ids",
+    "histograms": "histogram_ids",
+    "deliveries": "delivery_ids",
+}
+
+
+def new_ids(conn: Connection, name: Sequence, count: int) -> list[int]:
+    """`count` fresh ids, increasing."""
+    if count <= 0:
+        return []
+    if conn.dialect.name == "sqlite":
+        last = int(
+            conn.execute(
+                text(
+                    "UPDATE id_counters SET value = value + :n WHERE name = :name RETURNING value"
+                ),
+                {"n": count, "name": name},
+            ).scalar_one()
+        )
+        return list(range(last - count + 1, last + 1))
+    return [
+        int(v)
+        for v in conn.execute(
+            text(f"SELECT nextval('{_PG_SEQUENCES[name]}') FROM generate_series(1, :n)"),
+            {"n": count},
+        ).scalars()
+    ]

@@ -1,0 +1,333 @@
+"""Webhook endpoints, the delivery outbox and the attempt log.
+
+Claiming is the heart of it: `claim_next` picks an endpoint's oldest due delivery and,
+in the same statement set, pushes its `next_attempt_at` past the attempt's timeout (the
+lease). On PostgreSQL the pick is `FOR UPDATE SKIP LOCKED`, so dispatchers in several
+processes never take the same delivery; on SQLite the write transaction serialises them.
+A dispatcher that dies mid-attempt leaves a lease that simply expires: the delivery is
+attempted again, with the same `webhook-id`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
+
+from footfall.store.ids import new_ids
+from footfall.store.schema import (
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_endpoints,
+    webhook_metric_state,
+)
+
+__all__ = [
+    "Claimed",
+    "EndpointRow",
+    "claim_next",
+    "delete_endpoint",
+    "due_endpoints",
+    "endpoints_of",
+    "get_delivery",
+    "get_endpoint",
+    "insert_deliveries",
+    "insert_endpoint",
+    "list_deliveries",
+    "list_endpoints",
+    "metric_states",
+    "record_attempt",
+    "replay_delivery",
+    "set_enabled",
+    "upsert_metric_state",
+]
+
+
+@dataclass(frozen=True)
+class EndpointRow:
+    id: int
+    account_id: int
+    location_id: int
+    channel_id: str | None
+    kind: str
+    url: str
+    secret: str
+    enabled: bool
+    created_at: int
+
+
+@dataclass(frozen=True)
+class Claimed:
+    location_id: int
+    id: int
+    endpoint_id: int
+    webhook_id: str
+    body: str
+    attempts: int
+    retry_base: int
+    url: str
+    secret: str
+
+
+def _endpoint(row: Any) -> EndpointRow:
+    return EndpointRow(
+        row.id,
+        row.account_id,
+        row.location_id,
+        row.channel_id,
+        row.kind,
+        row.url,
+        row.secret,
+        bool(row.enabled),
+        row.created_at,
+    )
+
+
+def insert_endpoint(conn: Connection, endpoint: EndpointRow) -> int:
+    values = {k: v for k, v in endpoint.__dict__.items() if k != "id"}
+    values["enabled"] = int(endpoint.enabled)
+    return int(
+        conn.execute(
+            insert(webhook_endpoints).values(**values).returning(webhook_endpoints.c.id)
+        ).scalar_one()
+    )
+
+
+def get_endpoint(conn: Connection, endpoint_id: int) -> EndpointRow | None:
+    row = conn.execute(
+        select(webhook_endpoints).where(webhook_endpoints.c.id == endpoint_id)
+    ).one_or_none()
+    return None if row is None else _endpoint(row)
+
+
+def list_endpoints(conn: Connection, location_id: int | None = None) -> list[EndpointRow]:
+    query = select(webhook_endpoints).order_by(webhook_endpoints.c.id)
+    if location_id is not None:
+        query = query.where(webhook_endpoints.c.location_id == location_id)
+    return [_endpoint(row) for row in conn.execute(query)]
+
+
+def endpoints_of(conn: Connection, location_id: int, kind: str) -> list[EndpointRow]:
+    """The enabled endpoints of one kind for a location (the ingest hot path asks this)."""
+    return [
+        _endpoint(row)
+        for row in conn.execute(
+            select(webhook_endpoints).where(
+                webhook_endpoints.c.location_id == location_id,
+                webhook_endpoints.c.kind == kind,
+                webhook_endpoints.c.enabled == 1,
+            )
+        )
+    ]
+
+
+def set_enabled(conn: Connection, endpoint_id: int, enabled: bool) -> bool:
+    return bool(
+        conn.execute(
+            update(webhook_endpoints)
+            .where(webhook_endpoints.c.id == endpoint_id)
+            .values(enabled=int(enabled))
+        ).rowcount
+    )
+
+
+def delete_endpoint(conn: Connection, endpoint_id: int) -> bool:
+    conn.execute(
+        delete(webhook_metric_state).where(webhook_metric_state.c.endpoint_id == endpoint_id)
+    )
+    conn.execute(
+        delete(webhook_deliveries).where(
+            webhook_deliveries.c.endpoint_id == endpoint_id,
+            webhook_deliveries.c.status == "pending",
+        )
+    )
+    return bool(
+        conn.execute(
+            delete(webhook_endpoints).where(webhook_endpoints.c.id == endpoint_id)
+        ).rowcount
+    )
+
+
+def insert_deliveries(
+    conn: Connection,
+    location_id: int,
+    deliveries: Sequence[tuple[int, str, str]],
+    now: int,
+) -> None:
+    """Queue (endpoint_id, webhook_id, body) deliveries for an immediate first attempt."""
+    if not deliveries:
+        return
+    ids = new_ids(conn, "deliveries", len(deliveries))
+    conn.execute(
+        insert(webhook_deliveries),
+        [
+            {
+                "location_id": location_id,
+                "id": delivery_id,
+                "endpoint_id": endpoint_id,
+                "webhook_id": webhook_id,
+                "body": body,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for delivery_id, (endpoint_id, webhook_id, body) in zip(ids, deliveries, strict=True)
+        ],
+    )
+
+
+def due_endpoints(conn: Connection, now: int) -> list[tuple[int, int]]:
+    """(endpoint_id, earliest next_attempt_at) of enabled endpoints with pending work."""
+    d, e = webhook_deliveries, webhook_endpoints
+    rows = conn.execute(
+        select(d.c.endpoint_id, func.min(d.c.next_attempt_at))
+        .join(e, e.c.id == d.c.endpoint_id)
+        .where(d.c.status == "pending", e.c.enabled == 1)
+        .group_by(d.c.endpoint_id)
+    ).all()
+    return [(int(endpoint), int(when)) for endpoint, when in rows]
+
+
+def claim_next(conn: Connection, endpoint_id: int, now: int, lease_ms: int) -> Claimed | None:
+    """Take the endpoint's oldest due pending delivery for one attempt (see module doc)."""
+    d, e = webhook_deliveries, webhook_endpoints
+    pick = (
+        select(d.c.location_id, d.c.id)
+        .where(d.c.endpoint_id == endpoint_id, d.c.status == "pending", d.c.next_attempt_at <= now)
+        .order_by(d.c.next_attempt_at, d.c.id)
+        .limit(1)
+    )
+    if conn.dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    found = conn.execute(pick).one_or_none()
+    if found is None:
+        return None
+    key = and_(d.c.location_id == found.location_id, d.c.id == found.id)
+    conn.execute(update(d).where(key).values(next_attempt_at=now + lease_ms))
+    row = conn.execute(
+        select(
+            d.c.location_id,
+            d.c.id,
+            d.c.endpoint_id,
+            d.c.webhook_id,
+            d.c.body,
+            d.c.attempts,
+            d.c.retry_base,
+            e.c.url,
+            e.c.secret,
+            e.c.enabled,
+        )
+        .join(e, e.c.id == d.c.endpoint_id)
+        .where(key)
+    ).one()
+    if not row.enabled:
+        return None
+    return Claimed(
+        row.location_id,
+        row.id,
+        row.endpoint_id,
+        row.webhook_id,
+        row.body,
+        row.attempts,
+        row.retry_base,
+        row.url,
+        row.secret,
+    )
+
+
+def record_attempt(
+    conn: Connection,
+    claimed: Claimed,
+    *,
+    at: int,
+    status: int | None,
+    latency_ms: int,
+    error: str | None,
+    outcome: str,
+    next_attempt_at: int,
+) -> None:
+    """Log an attempt and move the delivery to `outcome` (pending, delivered, failed)."""
+    attempt = claimed.attempts + 1
+    conn.execute(
+        insert(webhook_attempts).values(
+            location_id=claimed.location_id,
+            delivery_id=claimed.id,
+            attempt=attempt,
+            at=at,
+            status=status,
+            latency_ms=latency_ms,
+            error=error,
+        )
+    )
+    conn.execute(
+        update(webhook_deliveries)
+        .where(
+            webhook_deliveries.c.location_id == claimed.location_id,
+            webhook_deliveries.c.id == claimed.id,
+        )
+        .values(
+            attempts=attempt,
+            status=outcome,
+            last_status=status,
+            last_error=error,
+            next_attempt_at=next_attempt_at,
+            delivered_at=at if outcome == "delivered" else None,
+        )
+    )
+
+
+def list_deliveries(
+    conn: Connection, *, endpoint_id: int | None, failed_only: bool, limit: int
+) -> Sequence[Any]:
+    d = webhook_deliveries
+    query = select(d).order_by(d.c.id.desc()).limit(limit)
+    if endpoint_id is not None:
+        query = query.where(d.c.endpoint_id == endpoint_id)
+    if failed_only:
+        query = query.where(d.c.status == "failed")
+    return conn.execute(query).all()
+
+
+def get_delivery(conn: Connection, delivery_id: int) -> Any:
+    return conn.execute(
+        select(webhook_deliveries).where(webhook_deliveries.c.id == delivery_id)
+    ).one_or_none()
+
+
+def replay_delivery(conn: Connection, location_id: int, delivery_id: int, now: int) -> None:
+    """Queue it for an immediate attempt and restart its retry schedule."""
+    conn.execute(
+        update(webhook_deliveries)
+        .where(
+            webhook_deliveries.c.location_id == location_id, webhook_deliveries.c.id == delivery_id
+        )
+        .values(status="pending", next_attempt_at=now, retry_base=webhook_deliveries.c.attempts)
+    )
+
+
+def metric_states(conn: Connection, endpoint_id: int, *, lock: bool = False) -> dict[int, Any]:
+    query = select(webhook_metric_state).where(webhook_metric_state.c.endpoint_id == endpoint_id)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return {row.metric_id: row for row in conn.execute(query)}
+
+
+def upsert_metric_state(
+    conn: Connection, endpoint_id: int, metric_id: int, value: str, sent_at: int, *, exists: bool
+) -> None:
+    table = webhook_metric_state
+    if exists:
+        conn.execute(
+            update(table)
+            .where(table.c.endpoint_id == endpoint_id, table.c.metric_id == metric_id)
+            .values(value=value, sent_at=sent_at)
+        )
+    else:
+        conn.execute(
+            insert(table).values(
+                endpoint_id=endpoint_id, metric_id=metric_id, value=value, sent_at=sent_at
+            )
+        )

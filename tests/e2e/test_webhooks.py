@@ -1,0 +1,451 @@
+"""Webhooks to real receivers on loopback (SPEC §6), on both engines."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from footfall.benchmarks.harness import ServerProcess
+from footfall.benchmarks.receiver import Answer, Receiver, verify_standard_webhook
+from footfall.cli.main import app
+from footfall.services import occupancy, webhooks
+from footfall.services.dispatcher import Dispatcher
+from footfall.store.db import Database
+from tests.conftest import RunningServer, Site, make_site
+from tests.helpers import event, ingest_directly, ok, post_events, put_config, recent
+
+pytestmark = pytest.mark.slow
+
+
+class DispatcherThread:
+    """A Dispatcher running on its own event loop in a thread, for tests that drive it."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.task: asyncio.Task[None] | None = None
+
+    def _run(self) -> None:
+        self.task = self.loop.create_task(self.dispatcher.run())
+        try:
+            self.loop.run_until_complete(self.task)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self.loop.close()
+
+    def __enter__(self) -> DispatcherThread:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        while self.task is None:
+            time.sleep(0.01)
+        self.loop.call_soon_threadsafe(self.task.cancel)
+        self.thread.join(timeout=30)
+
+
+def expected_payload(sent: dict[str, Any], location_id: int) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    moment = datetime.fromisoformat(sent["event_time"]).astimezone(UTC)
+    return {
+        "record_id": sent["record_id"],
+        "event_type": sent["event_type"],
+        "snapshot_id": sent.get("snapshot_id", 0),
+        "trigger_id": sent["trigger_id"],
+        "origin": sent["origin"],
+        "suborigin": sent["suborigin"],
+        "age_range": sent.get("age_range", ""),
+        "gender": sent.get("gender", ""),
+        "id": None,
+        "channel_id": sent["channel_id"],
+        "object_id": sent["object_id"],
+        "location_id": location_id,
+        "event_time": moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d}",
+    }
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+def test_every_event_arrives_exactly_as_specified_and_signed(
+    server: RunningServer, http: httpx.Client, db: Database, site: Site, receiver: Receiver
+) -> None:
+    put_config(http, site.ingest_token)
+    everything = webhooks.create_endpoint(db, location_id=site.location_id, url=receiver.url)
+    floor_only = Receiver().start()
+    try:
+        floor = webhooks.create_endpoint(
+            db, location_id=site.location_id, url=floor_only.url, channel_id="cam-floor"
+        )
+        assert everything.secret.startswith("whsec_")
+        sent = [event(i, when=recent(i % 90), snapshot_id=-i) for i in range(1, 241)]
+        sent += [
+            event(
+                1000 + i,
+                trigger="t-shelf",
+                event_type="RegionJoin",
+                object_id=i,
+                origin="Face",
+                suborigin="",
+                age_range="26 - 35",
+                gender="Male",
+            )
+            for i in range(10)
+        ]
+        ok(post_events(http, site.ingest_token, sent))
+        ok(post_events(http, site.ingest_token, sent[:50]))  # duplicates: nothing new to send
+        receiver.wait_for(lambda got: sum(len(r.json) for r in got) >= len(sent))
+        floor_only.wait_for(lambda got: sum(len(r.json) for r in got) >= 10)
+        time.sleep(0.5)  # nothing more may arrive
+        assert len(receiver.received) == 3  # ceil(250 / 100)
+        assert all(len(r.json) <= 100 for r in receiver.received)
+        by_record = {e["record_id"]: e for e in receiver.events()}
+        assert len(receiver.events()) == len(sent)
+        for original in sent:
+            assert by_record[original["record_id"]] == expected_payload(original, site.location_id)
+        assert [e["record_id"] for e in floor_only.events()] == list(range(1000, 1010))
+        for got, secret in ((receiver, everything.secret), (floor_only, floor.secret)):
+            for r in got.received:
+                assert r.headers["content-type"] == "application/json"
+                assert verify_standard_webhook(secret, r)
+                assert abs(int(r.headers["webhook-timestamp"]) - time.time()) < 30
+        assert len({r.webhook_id for r in receiver.received}) == 3
+        # Each delivery's log entry says it was delivered on the first attempt.
+        log = {d.webhook_id: d for d in webhooks.list_deliveries(db, endpoint_id=everything.id)}
+        assert {r.webhook_id for r in receiver.received} == set(log)
+        assert all(d.status == "delivered" and d.attempts == 1 for d in log.values())
+    finally:
+        floor_only.stop()
+
+
+def test_retries_follow_the_schedule_until_the_receiver_recovers(db: Database, site: Site) -> None:
+    """Refused, then 500, then a timeout, then 429 with Retry-After, then 200."""
+    schedule = (0.3, 0.6, 0.9, 0.3, 5, 5, 5)
+
+    def script(n: int) -> Answer:
+        return (
+            [Answer(500), Answer(200, delay=1.5), Answer(429, retry_after="2")][n]
+            if n < 3
+            else Answer(200)
+        )
+
+    receiver = Receiver(script)  # not started yet: connections are refused
+    endpoint = webhooks.create_endpoint(db, location_id=site.location_id, url=receiver.url)
+    ingest_directly(db, site.location_id, [event(1)])
+    dispatcher = Dispatcher(db, timeout=1.0, schedule=schedule, poll_interval=0.05)
+    started = time.monotonic()
+    with DispatcherThread(dispatcher):
+        time.sleep(0.2)  # the first attempt meets a closed port
+        receiver.start()
+        try:
+            receiver.wait_for(
+                lambda got: any(r.status == 200 and r.finished - r.at < 1 for r in got), timeout=30
+            )
+        finally:
+            receiver.stop()
+    [delivery] = webhooks.list_deliveries(db, endpoint_id=endpoint.id)
+    assert delivery.status == "delivered"
+    assert delivery.attempts == 5
+    attempts = _attempts(db, endpoint.id)
+    assert [a["status"] for a in attempts] == [None, 500, None, 429, 200]
+    assert "ConnectError" in (attempts[0]["error"] or "")
+    assert "timed out" in (attempts[2]["error"] or "")
+    gaps = [(b["at"] - a["at"]) / 1000 for a, b in itertools.pairwise(attempts)]
+    # Each wait is the schedule's (Retry-After 2 s wins over 0.3 s), measured from the end
+    # of the previous attempt: at least that, and not much more.
+    expected = [0.3, 0.6, 0.9 + 1.0, 2.0]  # the timed-out attempt itself took 1 s
+    for gap, wanted in zip(gaps, expected, strict=True):
+        assert wanted - 0.05 <= gap <= wanted + 1.0, (gaps, expected)
+    assert time.monotonic() - started < 20
+
+
+def _attempts(db: Database, endpoint_id: int) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from footfall.store.schema import webhook_attempts, webhook_deliveries
+
+    with db.read() as conn:
+        rows = conn.execute(
+            select(webhook_attempts)
+            .join(webhook_deliveries, webhook_deliveries.c.id == webhook_attempts.c.delivery_id)
+            .where(webhook_deliveries.c.endpoint_id == endpoint_id)
+            .order_by(webhook_attempts.c.attempt)
+        ).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def test_exhausted_retries_fail_and_410_disables_until_enabled(
+    db: Database, db_url: str, site: Site
+) -> None:
+    gone = Receiver(lambda _n: Answer(410)).start()
+    broken = Receiver(lambda _n: Answer(500)).start()
+    try:
+        gone_endpoint = webhooks.create_endpoint(db, location_id=site.location_id, url=gone.url)
+        broken_endpoint = webhooks.create_endpoint(db, location_id=site.location_id, url=broken.url)
+        ingest_directly(db, site.location_id, [event(1)])
+        dispatcher = Dispatcher(db, timeout=1.0, schedule=(0.1, 0.1), poll_interval=0.05)
+        with DispatcherThread(dispatcher):
+            broken.wait_for(lambda got: len(got) >= 3)
+            gone.wait_for(lambda got: len(got) >= 1)
+            time.sleep(0.5)
+            ingest_directly(db, site.location_id, [event(2)])  # not queued for a gone endpoint
+            time.sleep(0.5)
+        first = broken.received[0].webhook_id
+        assert sum(r.webhook_id == first for r in broken.received) == 3  # 1 + 2 retries
+        assert len(gone.received) == 1
+        runner = CliRunner()
+        listed = json.loads(
+            runner.invoke(
+                app, ["webhooks", "deliveries", "--failed", "--json", "--db", db_url]
+            ).stdout
+        )
+        failed = {
+            d["endpoint_id"]: d
+            for d in listed["deliveries"]
+            if d["webhook_id"] in (first, gone.received[0].webhook_id)
+        }
+        assert set(failed) == {gone_endpoint.id, broken_endpoint.id}
+        assert set(failed[gone_endpoint.id]) == {
+            "id",
+            "endpoint_id",
+            "webhook_id",
+            "status",
+            "attempts",
+            "last_status",
+            "last_error",
+            "next_attempt_at",
+            "created_at",
+        }
+        assert failed[gone_endpoint.id]["last_status"] == 410
+        assert failed[broken_endpoint.id]["attempts"] == 3
+        [endpoint] = [e for e in webhooks.list_endpoints(db) if e.id == gone_endpoint.id]
+        assert not endpoint.enabled
+        refused = runner.invoke(
+            app, ["webhooks", "replay", str(failed[gone_endpoint.id]["id"]), "--db", db_url]
+        )
+        assert refused.exit_code == 1
+        assert "disabled" in refused.stderr
+        enabled = runner.invoke(
+            app, ["webhooks", "enable", str(gone_endpoint.id), "--json", "--db", db_url]
+        )
+        assert json.loads(enabled.stdout) == {"id": gone_endpoint.id, "enabled": True}
+        replayed = runner.invoke(
+            app,
+            ["webhooks", "replay", str(failed[gone_endpoint.id]["id"]), "--json", "--db", db_url],
+        )
+        assert json.loads(replayed.stdout) == {
+            "id": failed[gone_endpoint.id]["id"],
+            "status": "pending",
+        }
+        gone.answer = lambda _n: Answer(200)
+        with DispatcherThread(Dispatcher(db, timeout=1.0, poll_interval=0.05)):
+            gone.wait_for(lambda got: any(r.status == 200 for r in got))
+        assert gone.received[-1].webhook_id == gone.received[0].webhook_id  # same delivery
+    finally:
+        gone.stop()
+        broken.stop()
+
+
+def test_serve_killed_mid_delivery_loses_nothing(db_url: str, db: Database, site: Site) -> None:
+    slow = Receiver(lambda n: Answer(200, delay=1.0 if n < 3 else 0.0)).start()
+    server = ServerProcess(db_url, {"FOOTFALL_WEBHOOK_TIMEOUT": "2"})
+    try:
+        webhooks.create_endpoint(db, location_id=site.location_id, url=slow.url)
+        server.start()
+        with httpx.Client(base_url=server.url) as http:
+            put_config(http, site.ingest_token)
+            for batch in range(5):
+                ok(
+                    post_events(
+                        http, site.ingest_token, [event(batch * 100 + i) for i in range(100)]
+                    )
+                )
+        # Kill it while a delivery is on the wire.
+        deadline = time.monotonic() + 20
+        while not slow._in_flight:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        server.kill()
+        server.start()
+        slow.wait_for(
+            lambda got: (
+                {e["record_id"] for r in got if r.status == 200 for e in r.json} >= set(range(500))
+            ),
+            timeout=60,
+        )
+    finally:
+        server.close()
+        slow.stop()
+    bodies: dict[str, bytes] = {}
+    for r in slow.received:
+        assert bodies.setdefault(r.webhook_id, r.body) == r.body  # a duplicate is the same
+    assert len(bodies) == 5  # one delivery per batch, whatever was sent twice
+
+
+def test_two_dispatcher_processes_never_attempt_a_delivery_twice_at_once(
+    engine: str, db_url: str, db: Database, site: Site
+) -> None:
+    if engine != "postgresql":
+        pytest.skip("several dispatcher processes share a database only on PostgreSQL")
+    receiver = Receiver(lambda _n: Answer(200, delay=0.05)).start()
+    servers = [ServerProcess(db_url), ServerProcess(db_url)]
+    try:
+        webhooks.create_endpoint(db, location_id=site.location_id, url=receiver.url)
+        second = webhooks.create_endpoint(db, location_id=site.location_id, url=receiver.url)
+        for server in servers:
+            server.start()
+        with httpx.Client(base_url=servers[0].url) as a, httpx.Client(base_url=servers[1].url) as b:
+            put_config(a, site.ingest_token)
+            for n in range(40):
+                client = a if n % 2 else b
+                ok(post_events(client, site.ingest_token, [event(n * 10 + i) for i in range(10)]))
+        receiver.wait_for(lambda got: len(got) >= 80, timeout=60)
+        time.sleep(1.0)
+    finally:
+        for server in servers:
+            server.close()
+        receiver.stop()
+    by_id: dict[str, list[Any]] = {}
+    for r in receiver.received:
+        by_id.setdefault(r.webhook_id, []).append(r)
+    assert len(by_id) == 80
+    for attempts in by_id.values():
+        for x in attempts:
+            for y in attempts:
+                assert x is y or x.finished <= y.at or y.finished <= x.at
+    assert all(len(v) == 1 for v in by_id.values())  # no failures, so never twice
+    del second
+
+
+def test_occupancy_and_queue_changes_are_coalesced_and_signed(
+    http: httpx.Client, db: Database, server: RunningServer
+) -> None:
+    site = make_site(db, timezone="Europe/Paris")
+    put_config(http, site.ingest_token)
+    counter = occupancy.create_counter(
+        db,
+        location_id=site.location_id,
+        name="Shop",
+        enter=("t-enter",),
+        exit_=("t-exit",),
+        capacity=9,
+    )
+    queue = occupancy.create_queue(db, location_id=site.location_id, name="Q", zone="t-shelf")
+    ok(post_events(http, site.ingest_token, [event(1)]))  # the value before the endpoint
+    receiver = Receiver().start()
+    try:
+        occupancy_hook = webhooks.create_endpoint(
+            db, location_id=site.location_id, url=receiver.url, kind="occupancy"
+        )
+        queue_hook = webhooks.create_endpoint(
+            db, location_id=site.location_id, url=receiver.url, kind="queue"
+        )
+        time.sleep(1.2)
+        assert receiver.received == []  # the current value waits for its next change
+        burst_started = time.monotonic()
+        for i in range(2, 12):  # ten entries over ~1.5 s
+            ok(post_events(http, site.ingest_token, [event(i)]))
+            time.sleep(0.15)
+        last_change = time.monotonic()
+        ok(
+            post_events(
+                http,
+                site.ingest_token,
+                [event(50, trigger="t-shelf", event_type="RegionJoin", object_id=5)],
+            )
+        )
+        receiver.wait_for(lambda got: any(r.json.get("occupancy") == 11 for r in got))
+        receiver.wait_for(lambda got: any(r.json.get("length") == 1 for r in got))
+        final = next(r for r in receiver.received if r.json.get("occupancy") == 11)
+        assert final.at - last_change < 2.0
+        occupancy_deliveries = [r for r in receiver.received if "occupancy_id" in r.json]
+        assert 1 <= len(occupancy_deliveries) <= 3  # coalesced, not 10
+        times = [r.at for r in occupancy_deliveries]
+        assert all(b - a >= 0.9 for a, b in itertools.pairwise(times))
+        assert times[0] >= burst_started
+        assert set(final.json) == {
+            "occupancy_id",
+            "name",
+            "location_id",
+            "occupancy",
+            "capacity",
+            "event_time",
+        }
+        assert final.json["occupancy_id"] == counter.id
+        assert final.json["capacity"] == 9
+        assert verify_standard_webhook(occupancy_hook.secret, final)
+        [queue_change] = [r for r in receiver.received if "queue_id" in r.json]
+        assert queue_change.json == {
+            "queue_id": queue.id,
+            "name": "Q",
+            "location_id": site.location_id,
+            "length": 1,
+            "wait_time": 0.0,
+            "event_time": queue_change.json["event_time"],
+        }
+        assert verify_standard_webhook(queue_hook.secret, queue_change)
+    finally:
+        receiver.stop()
+
+
+def test_cli_create_list_delete_and_bad_input(db_url: str, db: Database, site: Site) -> None:
+    ingest_directly(db, site.location_id)
+    runner = CliRunner()
+    loc = str(site.location_id)
+
+    def run(*args: str) -> Any:
+        return runner.invoke(app, [*args, "--db", db_url])
+
+    made = json.loads(
+        run(
+            "webhooks",
+            "create",
+            "--location",
+            loc,
+            "--url",
+            "https://example.test/hook",
+            "--channel",
+            "cam-door",
+            "--json",
+        ).stdout
+    )
+    assert set(made) >= {"id", "secret", "location_id", "channel_id", "kind", "url", "enabled"}
+    assert made["kind"] == "events"
+    assert made["channel_id"] == "cam-door"
+    listed = json.loads(run("webhooks", "list", "--json").stdout)["endpoints"]
+    assert [e["id"] for e in listed] == [made["id"]]
+    assert "secret" not in listed[0]
+    for args, words in [
+        (["--url", "ftp://x"], "expected an http:// or https:// URL"),
+        (["--url", "http://x", "--kind", "people"], "--kind 'people'"),
+        (
+            ["--url", "http://x", "--kind", "occupancy", "--channel", "cam-door"],
+            "cover a whole location",
+        ),
+        (["--url", "http://x", "--channel", "cam-nope"], "no channel 'cam-nope'"),
+    ]:
+        refused = run("webhooks", "create", "--location", loc, *args)
+        assert refused.exit_code == 1
+        assert words in refused.stderr, refused.stderr
+    assert json.loads(run("webhooks", "delete", str(made["id"]), "--json").stdout) == {
+        "id": made["id"],
+        "deleted": True,
+    }
+    assert run("webhooks", "delete", str(made["id"])).exit_code == 1
+    assert run("webhooks", "replay", "999").exit_code == 1
