@@ -30,7 +30,7 @@ from footfall.services.retention import purge_expired_events
 from footfall.services.webhooks import watch_metrics
 from footfall.store.db import Database
 
-from . import ingest, read, read_schemas
+from . import feeds, ingest, read, read_schemas
 from .background import Job, run_jobs
 from .envelope import Code, error
 
@@ -102,6 +102,7 @@ def create_app(
     app.state.reads = ReadApi(database)
     app.include_router(ingest.router)
     app.include_router(read.router)
+    app.include_router(feeds.router)
 
     @app.get("/healthz", tags=["health"], summary="Liveness and database reachability")
     def healthz() -> dict[str, Any]:

@@ -15,6 +15,7 @@ import typer
 
 from footfall.cli import api_command
 from footfall.cli.common import AccountOption, DbOption, JsonOption, open_db, settings_for
+from footfall.cli.feeds_commands import feeds_app
 from footfall.cli.output import emit, emit_table, fail, reporting_errors
 from footfall.cli.webhooks_commands import webhooks_app
 from footfall.cli.zones_commands import occupancy_app, queues_app
@@ -44,6 +45,7 @@ app.add_typer(locations_app, name="locations")
 app.add_typer(occupancy_app, name="occupancy")
 app.add_typer(queues_app, name="queues")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(feeds_app, name="feeds")
 
 
 @app.command()

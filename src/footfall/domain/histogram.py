@@ -49,6 +49,8 @@ class Histogram:
     counting_ms: tuple[int, ...]
     lifetime: tuple[int, ...]
     open_at_end: dict[int, int]
+    # Total duration of the completed stays counted in `lifetime` (for mean dwell times).
+    completed_ms: int = 0
 
     @property
     def counting_data(self) -> list[float]:
@@ -150,9 +152,16 @@ def hourly_histograms(hours: Sequence[tuple[int, int]], stays: Sequence[Stay]) -
     starts = [start for start, _ in hours]
     ends = [end for _, end in hours]
 
+    # Spans of equal length (the quarter-hours of the histogram job) are found by
+    # arithmetic; local hours, which DST can stretch, by bisection.
+    step = ends[0] - starts[0]
+    uniform = all(e - b == step for b, e in hours)
+    spans = len(ends)
+
     # Occupancy changes: +1 where a presence begins, -1 where it ends, clipped to the hours.
     change: dict[int, int] = {}
     lifetimes: list[list[int]] = [[] for _ in hours]
+    completed_ms = [0] * len(hours)
     open_at_end: list[dict[int, int]] = [{} for _ in hours]
     get = change.get
     for obj, begin, end_ms, completed in stays:  # the tightest loop of the histogram job
@@ -163,32 +172,41 @@ def hourly_histograms(hours: Sequence[tuple[int, int]], stays: Sequence[Stay]) -
             change[low] = get(low, 0) + 1
             change[high] = get(high, 0) - 1
         if completed and first <= end < last:
-            counts = lifetimes[bisect_right(starts, end) - 1]
+            index = (end - first) // step if uniform else bisect_right(starts, end) - 1
+            counts = lifetimes[index]
+            completed_ms[index] += end - begin
             bucket = (end - begin) // LIFETIME_BUCKET_MS
             if len(counts) <= bucket:
                 counts.extend([0] * (bucket + 1 - len(counts)))
             counts[bucket] += 1
-        # Open at an hour end e when begin < e <= end: a contiguous run of hours, at most a
-        # few long since no stay outlasts 4 h; usually none (a short stay inside one hour).
-        first_open = bisect_right(ends, begin)
-        if first_open < len(ends) and ends[first_open] <= end:
+        # Open at a span end e when begin < e <= end: a contiguous run of spans, at most a
+        # few long since no stay outlasts 4 h; usually none (a short stay inside one span).
+        if uniform:  # the number of span ends <= begin, by arithmetic
+            first_open = (begin - first) // step
+            first_open = 0 if first_open < 0 else first_open
+        else:
+            first_open = bisect_right(ends, begin)
+        if first_open < spans and ends[first_open] <= end:
             for index in range(first_open, bisect_right(ends, end)):
                 open_at_end[index][obj] = begin
 
-    instants = sorted(change)
+    moves = sorted(change.items())
+    total = len(moves)
     position, level = 0, 0
     histograms: list[Histogram] = []
     for index, (start, end) in enumerate(hours):
-        counting: list[int] = [0]
+        counting: list[int] = [0] * (level + 1)
         cursor = start
-        while position < len(instants) and instants[position] < end:
-            instant = instants[position]
+        while position < total:
+            instant, delta = moves[position]
+            if instant >= end:
+                break
             if instant > cursor:
                 if len(counting) <= level:
                     counting.extend([0] * (level + 1 - len(counting)))
                 counting[level] += instant - cursor
                 cursor = instant
-            level += change[instant]
+            level += delta
             position += 1
         if len(counting) <= level:
             counting.extend([0] * (level + 1 - len(counting)))
@@ -199,6 +217,7 @@ def hourly_histograms(hours: Sequence[tuple[int, int]], stays: Sequence[Stay]) -
                 end_ms=end,
                 counting_ms=_trimmed(counting, keep_one=True),
                 lifetime=_trimmed(lifetimes[index], keep_one=False),
+                completed_ms=completed_ms[index],
                 open_at_end=open_at_end[index],
             )
         )

@@ -23,6 +23,7 @@ import msgspec
 from footfall.domain.histogram import hour_start, hourly_histograms, local_hours
 from footfall.domain.stays import replay
 from footfall.domain.times import MS_PER_HOUR, now_ms, parse_zone
+from footfall.domain.zone_stats import QuarterStats, merge_hours, quarter_stats, quarters
 from footfall.store import locations as location_store
 from footfall.store import zones as zone_store
 from footfall.store.db import Database
@@ -55,22 +56,44 @@ def compute_histograms(
         progress = zone_store.load_progress(conn)
         places = {loc.id: parse_zone(loc.timezone) for loc in location_store.list_locations(conn)}
     triggers = hours = 0
+    results: list[_Result] = []
     for row in progress:
         zone = places.get(row.location_id)
         if zone is None:
             continue
         now = clock()
         oldest = None if retention_days is None else now - int(retention_days * 86_400_000)
-        written = _compute_trigger(db, row, zone, now, oldest)
-        if written:
-            triggers += 1
-            hours += written
+        result = _compute_trigger(db, row, zone, now, oldest)
+        if result is not None:
+            results.append(result)
+    # One short write transaction for the whole run: computing happened outside it.
+    if results:
+        with db.write() as conn:
+            for result in results:
+                zone_store.lock_location(conn, result.row.location_id)
+                zone_store.write_histograms(conn, result.row.location_id, result.rows, result.now)
+                zone_store.write_quarters(
+                    conn, result.row.location_id, result.row.trigger_id, result.stats
+                )
+                zone_store.finish_progress(conn, result.row, result.until, clean=True)
+                if result.rows:
+                    triggers += 1
+                    hours += len(result.rows)
     return HistogramRun(triggers, hours)
+
+
+@dataclass(frozen=True)
+class _Result:
+    row: ProgressRow
+    rows: list[HistogramRow]
+    stats: list[QuarterStats]
+    until: int
+    now: int
 
 
 def _compute_trigger(
     db: Database, row: ProgressRow, zone: tzinfo, now: int, oldest: int | None
-) -> int:
+) -> _Result | None:
     target_end = hour_start(zone, now)  # the current hour is not complete yet
     if row.computed_until is None:
         start = hour_start(zone, row.first_event_ms)
@@ -82,22 +105,29 @@ def _compute_trigger(
             start = max(start, min(row.computed_until, hour_start(zone, oldest) + MS_PER_HOUR))
     if start >= target_end:
         if row.dirty_from is not None and row.computed_until is not None:
-            with db.write() as conn:  # only not-yet-complete hours were touched
-                zone_store.finish_progress(conn, row, row.computed_until, clean=True)
-        return 0
+            # Only hours not complete yet were touched: nothing to recompute.
+            return _Result(row, [], [], row.computed_until, now)
+        return None
+    first_hour = hour_start(zone, row.first_event_ms)
     with db.read() as conn:
-        snapshot = zone_store.open_stays_before(conn, row.location_id, row.trigger_id, start)
+        # Before the first hour nothing was open; later, the stored snapshot says what was.
+        snapshot = (
+            zone_store.open_stays_before(conn, row.location_id, row.trigger_id, start)
+            if start > first_hour
+            else None
+        )
         stored = zone_store.read_zone_events(
             conn, row.location_id, row.trigger_id, start, target_end
         )
         triggers = location_store.load_triggers(conn, row.location_id)
     open_at_start = (
-        {int(k): int(v) for k, v in json.loads(snapshot).items()}
-        if snapshot is not None and start > hour_start(zone, row.first_event_ms)
-        else {}
+        {int(k): int(v) for k, v in json.loads(snapshot).items()} if snapshot is not None else {}
     )
     stays = replay(stored, open_at_start=open_at_start, horizon_ms=target_end)
-    computed = hourly_histograms(local_hours(zone, start, target_end), stays)
+    # One sweep at quarter-hour resolution; local hours are unions of quarters in every zone.
+    by_quarter = hourly_histograms(quarters(start, target_end), stays)
+    computed = merge_hours(local_hours(zone, start, target_end), by_quarter)
+    stats = quarter_stats(by_quarter)
     trigger = triggers.get(row.trigger_id)
     channel_id = trigger.channel_id if trigger is not None else ""
     rows = [
@@ -111,8 +141,4 @@ def _compute_trigger(
         )
         for h in computed
     ]
-    with db.write() as conn:
-        zone_store.lock_location(conn, row.location_id)
-        zone_store.write_histograms(conn, row.location_id, rows, now)
-        zone_store.finish_progress(conn, row, target_end, clean=True)
-    return len(rows)
+    return _Result(row, rows, stats, target_end, now)

@@ -248,6 +248,13 @@ class Ingest:
         unique = rows if len(first_by_record) == len(rows) else list(first_by_record.values())
         new_rows = event_store.insert_new_events(conn, batch.location_id, unique)
         event_store.add_rollups(conn, batch.location_id, event_store.rollup_counts(new_rows))
+        event_store.add_rollups(
+            conn,
+            batch.location_id,
+            event_store.rollup_counts(new_rows, event_store.MS_PER_QUARTER),
+            table="quarter_rollups",
+            bucket="quarter",
+        )
         zone_store.mark_zone_events(conn, batch.location_id, new_rows)
         webhooks.queue_event_deliveries(conn, batch.location_id, new_rows, self.clock())
         return BatchResult(accepted=len(new_rows), duplicates=len(rows) - len(new_rows))

@@ -24,7 +24,10 @@ from footfall.domain.times import MS_PER_HOUR
 from footfall.store.ids import new_ids
 from footfall.store.schema import events
 
+MS_PER_QUARTER: Final = 900_000
+
 __all__ = [
+    "MS_PER_QUARTER",
     "RollupKey",
     "add_rollups",
     "insert_new_events",
@@ -109,21 +112,27 @@ def insert_new_events(
     return [row for row in rows if row[1] in stored_now]
 
 
-def rollup_counts(rows: Iterable[EventRow]) -> Counter[RollupKey]:
-    return Counter(
-        (row[11] - row[11] % MS_PER_HOUR, row[4], row[3], row[2], row[6]) for row in rows
-    )
+def rollup_counts(rows: Iterable[EventRow], bucket_ms: int = MS_PER_HOUR) -> Counter[RollupKey]:
+    return Counter((row[11] - row[11] % bucket_ms, row[4], row[3], row[2], row[6]) for row in rows)
 
 
-def add_rollups(conn: Connection, location_id: int, counts: Counter[RollupKey]) -> None:
+def add_rollups(
+    conn: Connection,
+    location_id: int,
+    counts: Counter[RollupKey],
+    *,
+    table: str = "hourly_rollups",
+    bucket: str = "hour",
+) -> None:
+    """Add counts to `hourly_rollups` (by UTC hour) or `quarter_rollups` (by quarter)."""
     if not counts:
         return
     sql = (
-        "INSERT INTO hourly_rollups "
-        "(location_id, hour, channel_id, trigger_id, event_type, origin, count) "
+        f"INSERT INTO {table} "
+        f"(location_id, {bucket}, channel_id, trigger_id, event_type, origin, count) "
         f"VALUES ({_marks(conn, 7)}) "
-        "ON CONFLICT (location_id, hour, channel_id, trigger_id, event_type, origin) "
-        "DO UPDATE SET count = hourly_rollups.count + excluded.count"
+        f"ON CONFLICT (location_id, {bucket}, channel_id, trigger_id, event_type, origin) "
+        f"DO UPDATE SET count = {table}.count + excluded.count"
     )
     conn.exec_driver_sql(sql, [(location_id, *key, count) for key, count in sorted(counts.items())])
 

@@ -24,12 +24,14 @@ __all__ = [
     "api_keys",
     "channels",
     "events",
+    "feeds",
     "histograms",
     "hourly_rollups",
     "id_counters",
     "locations",
     "metadata",
     "occupancy_counters",
+    "quarter_rollups",
     "queues",
     "triggers",
     "webhook_attempts",
@@ -37,6 +39,7 @@ __all__ = [
     "webhook_endpoints",
     "webhook_metric_state",
     "zone_progress",
+    "zone_quarters",
 ]
 
 metadata = MetaData()
@@ -268,6 +271,59 @@ webhook_metric_state = Table(
     Column("metric_id", Integer, primary_key=True, autoincrement=False),
     Column("value", Text, nullable=False),
     Column("sent_at", BigInteger, nullable=False),
+)
+
+# Event counts per 15 minutes (UTC quarter-hours line up with every local hour and day,
+# whatever the zone's offset): report feeds sum these, never raw events.
+quarter_rollups = Table(
+    "quarter_rollups",
+    metadata,
+    Column("location_id", Integer, primary_key=True, autoincrement=False),
+    Column("quarter", BigInteger, primary_key=True, autoincrement=False),  # start, ms
+    Column("channel_id", String(64), primary_key=True),
+    Column("trigger_id", String(64), primary_key=True),
+    Column("event_type", String(24), primary_key=True),
+    Column("origin", String(16), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Per Zone trigger and completed quarter-hour, from the histogram job: peak occupancy,
+# occupancy integrated over time (object-ms), and the completed stays that ended in it.
+zone_quarters = Table(
+    "zone_quarters",
+    metadata,
+    Column("location_id", Integer, primary_key=True, autoincrement=False),
+    Column("trigger_id", String(64), primary_key=True),
+    Column("quarter", BigInteger, primary_key=True, autoincrement=False),
+    Column("peak", Integer, nullable=False),
+    Column("area_ms", BigInteger, nullable=False),
+    Column("stays", Integer, nullable=False),
+    Column("stay_ms", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Report feeds (SPEC §7): a saved report behind an unguessable token.
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False, index=True),
+    Column("token", String(32), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("metric", String(16), nullable=False),
+    Column("triggers", Text, nullable=False),  # comma-separated ids ('' = not chosen)
+    Column("occupancy_ids", Text, nullable=False),
+    Column("queue_ids", Text, nullable=False),
+    Column("event_types", Text, nullable=False),
+    Column("origins", Text, nullable=False),
+    Column("period", String(16), nullable=True),  # a named period, or NULL for since/until
+    Column("since_ms", BigInteger, nullable=True),
+    Column("until_ms", BigInteger, nullable=True),
+    Column("granularity", String(8), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
 )
 
 # SQLite has no sequences; this one-row-per-name table stands in for them.

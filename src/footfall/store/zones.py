@@ -14,12 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, select, update
 
 from footfall.domain.ingest import EventRow
 from footfall.domain.stays import ZoneEvent
+from footfall.domain.zone_stats import QuarterStats
 from footfall.store.ids import new_ids
-from footfall.store.schema import histograms, locations, zone_progress
+from footfall.store.schema import histograms, locations, zone_progress, zone_quarters
 
 __all__ = [
     "HistogramRow",
@@ -31,6 +32,7 @@ __all__ = [
     "open_stays_before",
     "read_zone_events",
     "write_histograms",
+    "write_quarters",
 ]
 
 ZONE_STAY_TYPES = ("RegionJoin", "RegionLeave")
@@ -228,3 +230,34 @@ def finish_progress(
         if cleared:
             return
     conn.execute(update(zone_progress).where(key).values(computed_until=computed_until))
+
+
+def write_quarters(
+    conn: Connection, location_id: int, trigger_id: str, stats: Sequence[QuarterStats]
+) -> None:
+    """Replace the quarter statistics of the span the job just computed."""
+    if not stats:
+        return
+    conn.execute(
+        delete(zone_quarters).where(
+            zone_quarters.c.location_id == location_id,
+            zone_quarters.c.trigger_id == trigger_id,
+            zone_quarters.c.quarter >= stats[0].start_ms,
+            zone_quarters.c.quarter <= stats[-1].start_ms,
+        )
+    )
+    conn.execute(
+        zone_quarters.insert(),
+        [
+            {
+                "location_id": location_id,
+                "trigger_id": trigger_id,
+                "quarter": q.start_ms,
+                "peak": q.peak,
+                "area_ms": q.area_ms,
+                "stays": q.stays,
+                "stay_ms": q.stay_ms,
+            }
+            for q in stats
+        ],
+    )

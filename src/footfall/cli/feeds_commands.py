@@ -1,0 +1,119 @@
+"""`footfall feeds ...`: saved reports behind a token URL (JSON and CSV)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from footfall.cli.common import DbOption, JsonOption, open_db, settings_for
+from footfall.cli.output import emit, emit_table, fail, reporting_errors
+from footfall.services import feeds
+from footfall.store.feeds import FeedRow
+
+__all__ = ["feeds_app"]
+
+feeds_app = typer.Typer(
+    help="Report feeds: a report behind a URL, for spreadsheets and BI tools.",
+    no_args_is_help=True,
+)
+
+
+def _list(text: str | None) -> tuple[str, ...]:
+    return tuple(t.strip() for t in text.split(",") if t.strip()) if text else ()
+
+
+def _ints(option: str, text: str | None) -> tuple[int, ...]:
+    try:
+        return tuple(int(t) for t in _list(text))
+    except ValueError:
+        fail(f"{option} {text!r}: expected ids, comma-separated")
+
+
+def _shown(feed: FeedRow, public_url: str) -> dict[str, Any]:
+    base = f"{public_url}/feed/report/{feed.token}"
+    return {
+        "token": feed.token,
+        "json_url": base,
+        "csv_url": f"{base}/csv",
+        "id": feed.id,
+        "location_id": feed.location_id,
+        "name": feed.name,
+        "metric": feed.metric,
+        "granularity": feed.granularity,
+        "period": feed.period,
+        "revoked": feed.revoked_at is not None,
+    }
+
+
+@feeds_app.command("create")
+def create(
+    location: Annotated[int, typer.Option("--location", help="Location id.", min=1)],
+    name: Annotated[str, typer.Option(help="The report's name (the CSV file's too).")],
+    metric: Annotated[str, typer.Option(help="count, occupancy, queue, dwell or counter.")],
+    triggers: Annotated[
+        str | None, typer.Option(help="Trigger ids, comma-separated (default: all).")
+    ] = None,
+    occupancy: Annotated[
+        str | None, typer.Option("--occupancy", help="Counter ids (metric occupancy).")
+    ] = None,
+    queue: Annotated[str | None, typer.Option("--queue", help="Queue ids (metric queue).")] = None,
+    event_type: Annotated[
+        str | None, typer.Option("--event-type", help="Only these event types.")
+    ] = None,
+    origin: Annotated[str | None, typer.Option(help="Only these origins.")] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(help="today, yesterday, last_7_days, last_30_days, this_week, this_month."),
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Fixed start, ISO 8601 with offset.")] = None,
+    until: Annotated[str | None, typer.Option(help="Fixed end, ISO 8601 with offset.")] = None,
+    granularity: Annotated[str, typer.Option(help="15min, hour or day.")] = "hour",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a feed; prints its JSON and CSV URLs (from FOOTFALL_PUBLIC_URL)."""
+    with reporting_errors(), open_db(db) as database:
+        feed = feeds.create_feed(
+            database,
+            location_id=location,
+            name=name,
+            metric=metric,
+            triggers=_list(triggers),
+            occupancy_ids=_ints("--occupancy", occupancy),
+            queue_ids=_ints("--queue", queue),
+            event_types=_list(event_type),
+            origins=_list(origin),
+            period=period,
+            since=since,
+            until=until,
+            granularity=granularity,
+        )
+        emit(_shown(feed, settings_for(db).public_url), as_json=as_json, title="Feed created")
+
+
+@feeds_app.command("list")
+def list_(
+    location: Annotated[int | None, typer.Option("--location", help="Only this location.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List feeds with their URLs."""
+    with reporting_errors(), open_db(db) as database:
+        public = settings_for(db).public_url
+        rows = [_shown(f, public) for f in feeds.list_feeds(database, location)]
+        emit_table(
+            "feeds", rows, as_json=as_json, empty="No feeds yet: `footfall feeds create --help`."
+        )
+
+
+@feeds_app.command("revoke")
+def revoke(
+    token: Annotated[str, typer.Argument(help="The feed's token.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Revoke a feed: its URLs answer 404 from now on."""
+    with reporting_errors(), open_db(db) as database:
+        feeds.revoke_feed(database, token)
+        emit({"token": token, "revoked": True}, as_json=as_json, title="Feed revoked")

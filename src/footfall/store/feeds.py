@@ -1,0 +1,168 @@
+"""Report feeds: their definitions, and the derived tables their reports are read from
+(quarter rollups and zone quarters; never the raw events, but for the one live hour)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from footfall.store.schema import feeds, quarter_rollups, zone_progress, zone_quarters
+
+__all__ = [
+    "FeedRow",
+    "first_quarter",
+    "get_feed",
+    "insert_feed",
+    "list_feeds",
+    "quarter_counts",
+    "revoke_feed",
+    "zone_progress_of",
+    "zone_quarter_rows",
+]
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    id: int
+    account_id: int
+    location_id: int
+    token: str
+    name: str
+    metric: str
+    triggers: tuple[str, ...]
+    occupancy_ids: tuple[int, ...]
+    queue_ids: tuple[int, ...]
+    event_types: tuple[str, ...]
+    origins: tuple[str, ...]
+    period: str | None
+    since_ms: int | None
+    until_ms: int | None
+    granularity: str
+    created_at: int
+    revoked_at: int | None
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(t for t in text.split(",") if t)
+
+
+def _row(r: Any) -> FeedRow:
+    return FeedRow(
+        r.id,
+        r.account_id,
+        r.location_id,
+        r.token,
+        r.name,
+        r.metric,
+        _split(r.triggers),
+        tuple(int(x) for x in _split(r.occupancy_ids)),
+        tuple(int(x) for x in _split(r.queue_ids)),
+        _split(r.event_types),
+        _split(r.origins),
+        r.period,
+        r.since_ms,
+        r.until_ms,
+        r.granularity,
+        r.created_at,
+        r.revoked_at,
+    )
+
+
+def insert_feed(conn: Connection, feed: FeedRow) -> int:
+    values: dict[str, Any] = {k: v for k, v in feed.__dict__.items() if k != "id"}
+    for name in ("triggers", "event_types", "origins"):
+        values[name] = ",".join(values[name])
+    for name in ("occupancy_ids", "queue_ids"):
+        values[name] = ",".join(str(x) for x in values[name])
+    return int(conn.execute(insert(feeds).values(**values).returning(feeds.c.id)).scalar_one())
+
+
+def get_feed(conn: Connection, token: str) -> FeedRow | None:
+    row = conn.execute(select(feeds).where(feeds.c.token == token)).one_or_none()
+    return None if row is None else _row(row)
+
+
+def list_feeds(conn: Connection, location_id: int | None = None) -> list[FeedRow]:
+    query = select(feeds).order_by(feeds.c.id)
+    if location_id is not None:
+        query = query.where(feeds.c.location_id == location_id)
+    return [_row(r) for r in conn.execute(query)]
+
+
+def revoke_feed(conn: Connection, token: str, now: int) -> bool:
+    return bool(
+        conn.execute(
+            update(feeds)
+            .where(feeds.c.token == token, feeds.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        ).rowcount
+    )
+
+
+def quarter_counts(
+    conn: Connection,
+    location_id: int,
+    trigger_ids: Sequence[str],
+    since: int,
+    until: int,
+    event_types: Sequence[str] = (),
+    origins: Sequence[str] = (),
+) -> Sequence[Any]:
+    """(trigger_id, quarter, count) summed over the filters, for quarters in [since, until)."""
+    q = quarter_rollups
+    query = (
+        select(q.c.trigger_id, q.c.quarter, func.sum(q.c.count))
+        .where(
+            q.c.location_id == location_id,
+            q.c.trigger_id.in_(trigger_ids),
+            q.c.quarter >= since,
+            q.c.quarter < until,
+        )
+        .group_by(q.c.trigger_id, q.c.quarter)
+    )
+    if event_types:
+        query = query.where(q.c.event_type.in_(event_types))
+    if origins:
+        query = query.where(q.c.origin.in_(origins))
+    return conn.execute(query).all()
+
+
+def first_quarter(
+    conn: Connection, location_id: int, trigger_ids: Sequence[str], event_type: str
+) -> int | None:
+    """The first quarter holding an event of this type on these triggers."""
+    found = conn.execute(
+        select(func.min(quarter_rollups.c.quarter)).where(
+            quarter_rollups.c.location_id == location_id,
+            quarter_rollups.c.trigger_id.in_(trigger_ids),
+            quarter_rollups.c.event_type == event_type,
+        )
+    ).scalar_one()
+    return None if found is None else int(found)
+
+
+def zone_progress_of(conn: Connection, location_id: int, trigger_id: str) -> Any:
+    return conn.execute(
+        select(zone_progress).where(
+            zone_progress.c.location_id == location_id, zone_progress.c.trigger_id == trigger_id
+        )
+    ).one_or_none()
+
+
+def zone_quarter_rows(
+    conn: Connection, location_id: int, trigger_id: str, since: int, until: int
+) -> Sequence[Any]:
+    z = zone_quarters
+    return conn.execute(
+        select(z.c.quarter, z.c.peak, z.c.area_ms, z.c.stays, z.c.stay_ms)
+        .where(
+            z.c.location_id == location_id,
+            z.c.trigger_id == trigger_id,
+            z.c.quarter >= since,
+            z.c.quarter < until,
+        )
+        .order_by(z.c.quarter)
+    ).all()
