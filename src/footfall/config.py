@@ -10,6 +10,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from footfall.domain.webhooks import SCHEDULE
+
 __all__ = ["ConfigError", "Settings"]
 
 DEFAULT_DATABASE_URL = "sqlite:///footfall.db"
@@ -42,6 +44,8 @@ class Settings:
     admin_token: str | None = None
     # How often the retention purge runs inside `footfall serve` (seconds).
     purge_interval: float = 3600.0
+    # Seconds between webhook retries (SPEC §6); tests shorten it.
+    webhook_schedule: tuple[float, ...] = SCHEDULE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

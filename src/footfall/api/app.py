@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -29,6 +30,7 @@ from footfall.services.reads import ReadApi
 from footfall.services.retention import purge_expired_events
 from footfall.services.webhooks import watch_metrics
 from footfall.store.db import Database
+from footfall.web import views
 
 from . import feeds, ingest, read, read_schemas
 from .background import Job, run_jobs
@@ -69,7 +71,9 @@ def create_app(
     settings = settings or Settings.from_env()
     database = db or Database(settings.database_url)
 
-    dispatcher = Dispatcher(database, timeout=settings.webhook_timeout)
+    dispatcher = Dispatcher(
+        database, timeout=settings.webhook_timeout, schedule=settings.webhook_schedule
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -103,6 +107,8 @@ def create_app(
     app.include_router(ingest.router)
     app.include_router(read.router)
     app.include_router(feeds.router)
+    app.include_router(views.router)
+    app.mount("/assets", StaticFiles(directory=views.STATIC_DIR), name="assets")
 
     @app.get("/healthz", tags=["health"], summary="Liveness and database reachability")
     def healthz() -> dict[str, Any]:
@@ -138,10 +144,14 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def on_api_error(request: Request, exc: Exception) -> Response:
         return read.api_error_handler(request, exc)
 
+    async def on_redirect(request: Request, exc: Exception) -> Response:
+        return views.redirect_handler(request, exc)
+
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(ingest.Unauthorized, on_unauthorized)
     app.add_exception_handler(read.ApiError, on_api_error)
+    app.add_exception_handler(views._Redirect, on_redirect)
     app.add_exception_handler(Exception, on_unexpected)
 
 

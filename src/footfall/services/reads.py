@@ -138,7 +138,7 @@ class ReadApi:
             for row in rows
         ]
 
-    def _totals(
+    def totals(
         self, conn: Any, location_ids: Sequence[int], params: Params, group: Sequence[str]
     ) -> Counter[tuple[Any, ...]]:
         """Exact counts in [since, until): rollups for whole hours, raw events at the edges."""
@@ -169,7 +169,7 @@ class ReadApi:
             if not scope or params.empty_range:
                 return []
             group = ("location_id", "channel_id", "trigger_id")
-            counts = self._totals(conn, list(scope), params, group)
+            counts = self.totals(conn, list(scope), params, group)
             names = {
                 (row.location_id, row.id): row.name
                 for row in reads.triggers_of(conn, list(scope), None)
@@ -192,7 +192,7 @@ class ReadApi:
             if not scope or params.empty_range:
                 return []
             group = ("location_id", "channel_id", "event_type")
-            counts = self._totals(conn, list(scope), params, group)
+            counts = self.totals(conn, list(scope), params, group)
         return [
             {"count": count, "type": event_type, "channel_id": channel_id}
             for (_location_id, channel_id, event_type), count in sorted(counts.items())

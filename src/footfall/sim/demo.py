@@ -44,7 +44,7 @@ def _fresh_database(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def _banner(base: str, location_id: int, key: str, secret: str, token: str) -> str:
+def _banner(base: str, location_id: int, key: str, secret: str, token: str, admin: str) -> str:
     uri = (
         f"/service/api/v1/totals/triggers?location_id={location_id}"
         "&nonce=$(( $(date +%s%N) / 1000 ))"
@@ -53,6 +53,7 @@ def _banner(base: str, location_id: int, key: str, secret: str, token: str) -> s
 [bold]Footfall demo[/bold] — a simulated shop in {DEMO_ZONE}
 
   Server          {base}
+  Dashboard       {base}/   (operator token: {admin})
   API docs        {base}/docs
   Location id     {location_id}
   API key         {key}
@@ -131,7 +132,14 @@ def run_demo(
         time.sleep(0.05)
 
     console.print(
-        _banner(public, issued.location.id, key.public_key, key.secret, issued.ingest_token)
+        _banner(
+            public,
+            issued.location.id,
+            key.public_key,
+            key.secret,
+            issued.ingest_token,
+            admin_token,
+        )
     )
     stop = threading.Event()
 
