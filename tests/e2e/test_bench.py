@@ -24,3 +24,6 @@ def test_bench_prints_one_table_with_every_benchmark() -> None:
     assert "ingest over HTTP" in body
     assert "/totals/triggers 30 days" in body
     assert "/events page of 1,000" in body
+    assert "histograms: 1 day" in body
+    assert "webhook latency" in body
+    assert "agent pipeline on 1280x720" in body

@@ -19,6 +19,17 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
 }
 
 
+def _agent(quick: bool) -> list[Row]:
+    try:
+        from footfall.benchmarks import agent
+    except ImportError:  # the agent's extra is not installed: nothing to measure
+        return []
+    return agent.run(quick)
+
+
+BENCHMARKS["agent"] = _agent
+
+
 def run_all(quick: bool = False) -> list[Row]:
     console = Console(stderr=True)
     rows: list[Row] = []

@@ -271,6 +271,41 @@ def simulate(
 
 
 @app.command()
+def agent(
+    config: Annotated[Path, typer.Option("--config", help="The agent's YAML configuration.")],
+    preview: Annotated[
+        Path | None,
+        typer.Option(
+            help="Draw the lines and zones on a frame of each source into this PNG, then exit."
+        ),
+    ] = None,
+) -> None:
+    """The edge agent: video files, RTSP streams or cameras in, Footfall events out."""
+    try:
+        from footfall.agent.config import ConfigError, load_config
+        from footfall.agent.preview import write_preview
+        from footfall.agent.run import run_agent
+        from footfall.agent.source import SourceError
+    except ImportError as exc:
+        fail(
+            f"the agent needs its extra: pip install ./shims/opencv-python "
+            f"'footfall[agent]' ({exc.name} is missing)"
+        )
+    try:
+        loaded = load_config(config)
+        if preview is not None:
+            write_preview(loaded, preview)
+            print(f"wrote {preview}")
+            return
+        sent = run_agent(loaded)
+    except (ConfigError, SourceError, OSError) as exc:
+        fail(str(exc))
+    except RuntimeError as exc:
+        fail(str(exc))
+    print(f"done: {sent} events acknowledged by {loaded.server}")
+
+
+@app.command()
 def demo(
     port: Annotated[int, typer.Option(help="TCP port to serve on.", min=1, max=65535)] = 8000,
     days: Annotated[int, typer.Option(help="Days of history to simulate first.", min=0)] = 14,

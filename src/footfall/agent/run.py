@@ -1,0 +1,108 @@
+"""Run the agent: one thread per channel turns frames into spooled events, one sender
+delivers the spool. Files are processed once (unless looped) and the agent exits when
+every event is acknowledged; streams run until SIGTERM or Ctrl-C, then the spool drains."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+import cv2
+
+from footfall.agent.config import AgentConfig
+from footfall.agent.pipeline import ChannelPipeline
+from footfall.agent.sender import Sender
+from footfall.agent.source import VideoSource
+from footfall.agent.spool import Spool
+
+__all__ = ["run_agent", "server_config"]
+
+log = logging.getLogger("footfall.agent")
+
+
+def server_config(config: AgentConfig) -> dict[str, object]:
+    from footfall import __version__
+
+    return {
+        "version": f"footfall-agent {__version__}",
+        "channels": [
+            {
+                "id": c.id,
+                "name": c.name,
+                "paid": 1,
+                "triggers": [{"id": t.id, "name": t.name, "type": t.type} for t in c.triggers],
+            }
+            for c in config.channels
+        ],
+    }
+
+
+def _channel_worker(
+    pipeline: ChannelPipeline,
+    source: VideoSource,
+    spool: Spool,
+    stop: threading.Event,
+    errors: list[BaseException],
+) -> None:
+    try:
+        for frame, t_ms in source.frames():
+            if stop.is_set():
+                return
+            spool.add(pipeline.process(frame, t_ms))
+    except BaseException as exc:  # reported by the main thread
+        errors.append(exc)
+
+
+def run_agent(config: AgentConfig, *, one_thread_per_core: bool = True) -> int:
+    """Process every channel; returns how many events the server acknowledged."""
+    if one_thread_per_core:
+        cv2.setNumThreads(1)  # one core per channel, not a pool fighting over them
+    spool = Spool(config.spool)
+    sender = Sender(config.server, config.token, spool, server_config(config))
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+    workers = []
+    for index, channel in enumerate(config.channels):
+        source = VideoSource(channel)
+        fps, shape = source.probe()
+        pipeline = ChannelPipeline(channel, index, fps, shape)
+        workers.append(
+            threading.Thread(
+                target=_channel_worker,
+                args=(pipeline, source, spool, stop, errors),
+                name=f"agent-{channel.id}",
+                daemon=True,
+            )
+        )
+
+    def send() -> None:
+        try:
+            sender.run()
+        except BaseException as exc:  # a refusal no retry can fix: stop everything
+            errors.append(exc)
+            stop.set()
+
+    sending = threading.Thread(target=send, name="agent-sender", daemon=True)
+    sending.start()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        while worker.is_alive():
+            worker.join(0.2)
+    sender.stop.set()  # files done (or stopped): drain what is spooled, then finish
+    while sending.is_alive():
+        sending.join(0.2)
+    sender.close()
+    spool.close()
+    if errors:
+        raise errors[0]
+    return sender.sent
