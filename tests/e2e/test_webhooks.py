@@ -449,3 +449,19 @@ def test_cli_create_list_delete_and_bad_input(db_url: str, db: Database, site: S
     }
     assert run("webhooks", "delete", str(made["id"])).exit_code == 1
     assert run("webhooks", "replay", "999").exit_code == 1
+
+
+def test_an_endpoint_created_between_batches_gets_the_next_one(
+    server: RunningServer, http: httpx.Client, db: Database, site: Site, receiver: Receiver
+) -> None:
+    """Ingest caches a location's endpoints; creating one must still catch the next batch."""
+    put_config(http, site.ingest_token)
+    ok(post_events(http, site.ingest_token, [event(1)]))  # cached: no endpoint yet
+    endpoint = webhooks.create_endpoint(db, location_id=site.location_id, url=receiver.url)
+    ok(post_events(http, site.ingest_token, [event(2)]))
+    receiver.wait_for(lambda got: len(got) >= 1)
+    assert [e["record_id"] for e in receiver.events()] == [2]
+    webhooks.enable_endpoint(db, endpoint.id, enabled=False)
+    ok(post_events(http, site.ingest_token, [event(3)]))
+    time.sleep(0.5)
+    assert [e["record_id"] for e in receiver.events()] == [2]

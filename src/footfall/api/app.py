@@ -45,10 +45,11 @@ def _background_jobs(settings: Settings, db: Database) -> list[Job]:
     return [
         # Occupancy and queue changes become webhook deliveries (coalesced to 1 per s).
         Job("metric-webhooks", 0.5, lambda: watch_metrics(db), initial_delay=0.5),
-        # Every 2 s: a completed hour's histogram is readable within seconds.
+        # Every 5 s: a completed hour's histogram is readable well within 10 s, and a
+        # backfill streaming into past hours is not recomputed more often than useful.
         Job(
             "histograms",
-            2.0,
+            5.0,
             lambda: compute_histograms(db, retention_days=settings.retention_days),
             initial_delay=0.5,
         ),

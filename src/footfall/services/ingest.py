@@ -35,15 +35,17 @@ from footfall.domain.ingest import (
     check_events,
     decode_events,
 )
-from footfall.domain.times import now_ms
+from footfall.domain.times import MS_PER_HOUR, now_ms
 from footfall.services import webhooks
 from footfall.services.group_commit import GroupCommitWriter
 from footfall.services.management import hash_token
 from footfall.store import events as event_store
 from footfall.store import locations as location_store
+from footfall.store import webhooks as webhook_store
 from footfall.store import zones as zone_store
 from footfall.store.db import Database
 from footfall.store.locations import ChannelSpec, LocationRow, TriggerRow, TriggerSpec
+from footfall.store.webhooks import EndpointRow
 
 __all__ = [
     "BatchResult",
@@ -124,6 +126,7 @@ class Ingest:
         # location_id -> (config_version, triggers): triggers change rarely, batches often.
         self._triggers: dict[int, tuple[int, dict[str, TriggerRow]]] = {}
         self._tokens: dict[str, tuple[float, LocationRow]] = {}
+        self._hooks: dict[int, tuple[int, list[EndpointRow]]] = {}
         self._lock = threading.Lock()
         self._writer: GroupCommitWriter[CheckedBatch, BatchResult] | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -238,7 +241,9 @@ class Ingest:
         return outcomes
 
     def _store(self, conn: Connection, batch: CheckedBatch) -> BatchResult:
-        current = location_store.lock_and_touch(conn, batch.location_id, self.clock())
+        current, hooks_version = location_store.lock_and_touch(
+            conn, batch.location_id, self.clock()
+        )
         if current != batch.config_version:
             raise ConfigChanged(current)
         rows = batch.rows
@@ -247,17 +252,32 @@ class Ingest:
             first_by_record.setdefault(row[1], row)
         unique = rows if len(first_by_record) == len(rows) else list(first_by_record.values())
         new_rows = event_store.insert_new_events(conn, batch.location_id, unique)
-        event_store.add_rollups(conn, batch.location_id, event_store.rollup_counts(new_rows))
+        by_quarter = event_store.rollup_counts(new_rows, event_store.MS_PER_QUARTER)
         event_store.add_rollups(
+            conn, batch.location_id, by_quarter, table="quarter_rollups", bucket="quarter"
+        )
+        event_store.add_rollups(
+            conn, batch.location_id, event_store.coarser(by_quarter, MS_PER_HOUR)
+        )
+        zone_store.mark_zone_events(conn, batch.location_id, by_quarter)
+        webhooks.queue_event_deliveries(
             conn,
             batch.location_id,
-            event_store.rollup_counts(new_rows, event_store.MS_PER_QUARTER),
-            table="quarter_rollups",
-            bucket="quarter",
+            new_rows,
+            self.clock(),
+            self._endpoints(conn, batch.location_id, hooks_version),
         )
-        zone_store.mark_zone_events(conn, batch.location_id, new_rows)
-        webhooks.queue_event_deliveries(conn, batch.location_id, new_rows, self.clock())
         return BatchResult(accepted=len(new_rows), duplicates=len(rows) - len(new_rows))
+
+    def _endpoints(self, conn: Connection, location_id: int, version: int) -> list[EndpointRow]:
+        """The location's events endpoints, cached per webhooks version (read under the
+        location's lock, so a change is seen by the very next batch, in any process)."""
+        cached = self._hooks.get(location_id)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        endpoints = webhook_store.endpoints_of(conn, location_id, "events")
+        self._hooks[location_id] = (version, endpoints)
+        return endpoints
 
     def post_events(self, location: LocationRow, body: bytes) -> BatchResult:
         """Decode, check and store one batch, marking the location seen in every case."""

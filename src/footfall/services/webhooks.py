@@ -167,12 +167,18 @@ def replay(db: Database, delivery_id: int) -> None:
 
 
 def queue_event_deliveries(
-    conn: Connection, location_id: int, rows: Sequence[EventRow], now: int
+    conn: Connection,
+    location_id: int,
+    rows: Sequence[EventRow],
+    now: int,
+    endpoints: Sequence[EndpointRow] | None = None,
 ) -> None:
-    """In the ingest transaction: the deliveries of newly stored events."""
+    """In the ingest transaction: the deliveries of newly stored events (to `endpoints`,
+    the location's enabled events endpoints, looked up when not given)."""
     if not rows:
         return
-    endpoints = store.endpoints_of(conn, location_id, "events")
+    if endpoints is None:
+        endpoints = store.endpoints_of(conn, location_id, "events")
     if not endpoints:
         return
     deliveries: list[tuple[int, str, str]] = []

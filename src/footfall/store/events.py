@@ -30,6 +30,7 @@ __all__ = [
     "MS_PER_QUARTER",
     "RollupKey",
     "add_rollups",
+    "coarser",
     "insert_new_events",
     "purge_location_before",
     "rollup_counts",
@@ -88,24 +89,27 @@ def insert_new_events(
     The caller holds the location's row lock and has removed repeats within the batch.
     Existing record ids are skipped by `ON CONFLICT DO NOTHING` in the same index probe
     that inserts; only when that skipped something (a resent batch) do we look up which
-    rows are new: exactly those with an id above the location's previous maximum.
+    rows are new: exactly those with the ids this batch drew.
     """
     if not rows:
         return rows
-    previous_max = _max_event_id(conn, location_id)
     if conn.dialect.name == "sqlite":
+        # Ids from our own counter: the new rows are exactly those at or above `first`.
         first = new_ids(conn, "events", len(rows))[0]  # contiguous under the write lock
         with_ids = [(first + offset, *row) for offset, row in enumerate(rows)]
         inserted = _insert_rows(conn, f"id, {_EVENT_COLUMNS}", with_ids)
+        lowest_new = first
     else:
-        # `id` comes from the event_ids sequence, drawn after the location lock was taken.
+        # `id` comes from the event_ids sequence, drawn after the location lock was taken,
+        # so every id above the previous maximum is this batch's.
+        lowest_new = _max_event_id(conn, location_id) + 1
         inserted = _insert_rows(conn, _EVENT_COLUMNS, rows)
     if inserted == len(rows):
         return rows
     stored_now = set(
         conn.execute(
             select(events.c.record_id).where(
-                events.c.location_id == location_id, events.c.id > previous_max
+                events.c.location_id == location_id, events.c.id >= lowest_new
             )
         ).scalars()
     )
@@ -114,6 +118,15 @@ def insert_new_events(
 
 def rollup_counts(rows: Iterable[EventRow], bucket_ms: int = MS_PER_HOUR) -> Counter[RollupKey]:
     return Counter((row[11] - row[11] % bucket_ms, row[4], row[3], row[2], row[6]) for row in rows)
+
+
+def coarser(counts: Counter[RollupKey], bucket_ms: int) -> Counter[RollupKey]:
+    """The same counts in longer buckets (quarter-hours into hours): one pass over a few
+    dozen keys instead of another over every event."""
+    out: Counter[RollupKey] = Counter()
+    for (start, channel, trigger, event_type, origin), count in counts.items():
+        out[(start - start % bucket_ms, channel, trigger, event_type, origin)] += count
+    return out
 
 
 def add_rollups(

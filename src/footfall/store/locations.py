@@ -18,6 +18,7 @@ __all__ = [
     "LocationRow",
     "TriggerRow",
     "TriggerSpec",
+    "bump_webhooks_version",
     "find_location_by_token_hash",
     "get_location",
     "insert_location",
@@ -134,19 +135,28 @@ def touch(conn: Connection, location_id: int, now: int) -> None:
     conn.execute(update(locations).where(locations.c.id == location_id).values(last_seen_at=now))
 
 
-def lock_and_touch(conn: Connection, location_id: int, now: int) -> int:
+def lock_and_touch(conn: Connection, location_id: int, now: int) -> tuple[int, int]:
     """Mark the location seen, taking its row lock for the rest of the transaction.
 
-    Returns its config version. Every writer of a location's events goes through here
-    first, which serialises them per location (the after_id paging rule relies on it).
+    Returns its config and webhooks versions. Every writer of a location's events goes
+    through here first, which serialises them per location (the after_id paging rule
+    relies on it).
     """
-    return int(
-        conn.execute(
-            update(locations)
-            .where(locations.c.id == location_id)
-            .values(last_seen_at=now)
-            .returning(locations.c.config_version)
-        ).scalar_one()
+    row = conn.execute(
+        update(locations)
+        .where(locations.c.id == location_id)
+        .values(last_seen_at=now)
+        .returning(locations.c.config_version, locations.c.webhooks_version)
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def bump_webhooks_version(conn: Connection, location_id: int) -> None:
+    """Tell ingest (in every process) that the location's webhook endpoints changed."""
+    conn.execute(
+        update(locations)
+        .where(locations.c.id == location_id)
+        .values(webhooks_version=locations.c.webhooks_version + 1)
     )
 
 

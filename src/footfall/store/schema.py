@@ -81,6 +81,9 @@ locations = Table(
     # Bumped by every config upsert, so ingest can validate outside its write lock
     # and detect a concurrent change of channels or triggers.
     Column("config_version", Integer, nullable=False, server_default="0"),
+    # Bumped whenever the location's webhook endpoints change, so ingest can keep them
+    # cached and still see a change in the very next batch (read under the row lock).
+    Column("webhooks_version", Integer, nullable=False, server_default="0"),
     Column("last_seen_at", BigInteger, nullable=True),
     Column("created_at", BigInteger, nullable=False),
 )

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from footfall.store.ids import new_ids
+from footfall.store.locations import bump_webhooks_version
 from footfall.store.schema import (
     webhook_attempts,
     webhook_deliveries,
@@ -88,11 +89,20 @@ def _endpoint(row: Any) -> EndpointRow:
 def insert_endpoint(conn: Connection, endpoint: EndpointRow) -> int:
     values = {k: v for k, v in endpoint.__dict__.items() if k != "id"}
     values["enabled"] = int(endpoint.enabled)
+    bump_webhooks_version(conn, endpoint.location_id)
     return int(
         conn.execute(
             insert(webhook_endpoints).values(**values).returning(webhook_endpoints.c.id)
         ).scalar_one()
     )
+
+
+def _bump_for(conn: Connection, endpoint_id: int) -> None:
+    location = conn.execute(
+        select(webhook_endpoints.c.location_id).where(webhook_endpoints.c.id == endpoint_id)
+    ).scalar_one_or_none()
+    if location is not None:
+        bump_webhooks_version(conn, int(location))
 
 
 def get_endpoint(conn: Connection, endpoint_id: int) -> EndpointRow | None:
@@ -124,6 +134,7 @@ def endpoints_of(conn: Connection, location_id: int, kind: str) -> list[Endpoint
 
 
 def set_enabled(conn: Connection, endpoint_id: int, enabled: bool) -> bool:
+    _bump_for(conn, endpoint_id)
     return bool(
         conn.execute(
             update(webhook_endpoints)
@@ -134,6 +145,7 @@ def set_enabled(conn: Connection, endpoint_id: int, enabled: bool) -> bool:
 
 
 def delete_endpoint(conn: Connection, endpoint_id: int) -> bool:
+    _bump_for(conn, endpoint_id)
     conn.execute(
         delete(webhook_metric_state).where(webhook_metric_state.c.endpoint_id == endpoint_id)
     )

@@ -10,15 +10,16 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import Connection, and_, bindparam, delete, select, update
 
-from footfall.domain.ingest import EventRow
 from footfall.domain.stays import ZoneEvent
 from footfall.domain.zone_stats import QuarterStats
+from footfall.store.events import RollupKey
 from footfall.store.ids import new_ids
 from footfall.store.schema import histograms, locations, zone_progress, zone_quarters
 
@@ -58,14 +59,14 @@ class HistogramRow:
     open_stays: str
 
 
-def mark_zone_events(conn: Connection, location_id: int, rows: Iterable[EventRow]) -> None:
-    """Record, in the ingest transaction, which zone triggers got joins or leaves, and when."""
+def mark_zone_events(conn: Connection, location_id: int, counts: Counter[RollupKey]) -> None:
+    """Record, in the ingest transaction, which zone triggers got joins or leaves, and from
+    which quarter-hour on (the batch's quarter counts: a few keys, not every event; the
+    quarter's start is early enough, and lies in the same local hour)."""
     earliest: dict[str, int] = {}
-    for row in rows:
-        if row[2] in ZONE_STAY_TYPES:
-            trigger, when = row[3], row[11]
-            if when < earliest.get(trigger, when + 1):
-                earliest[trigger] = when
+    for start, _channel, trigger, event_type, _origin in counts:
+        if event_type in ZONE_STAY_TYPES and start < earliest.get(trigger, start + 1):
+            earliest[trigger] = start
     if not earliest:
         return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
