@@ -91,3 +91,46 @@ channels:
         1 for _, d in truth if d == "backward"
     )
     assert (tmp_path / "spool.db").exists()
+
+
+def test_sigterm_drains_the_spool_of_a_looping_source(
+    db_url: str, db: Database, tmp_path: Path
+) -> None:
+    from footfall.agent.synthetic import zone_scenario
+
+    site = make_site(db)
+    render(zone_scenario(), tmp_path / "zone.avi")
+    start = (datetime.now(UTC) - timedelta(hours=3)).isoformat(timespec="seconds")
+    server = ServerProcess(db_url)
+    (tmp_path / "agent.yaml").write_text(f"""
+server: {server.url}
+token: {site.ingest_token}
+channels:
+  - id: cam-zone
+    source: zone.avi
+    start_time: {start}
+    loop: true
+    triggers:
+      - {{id: t-zone, type: Zone, polygon: [[100, 200], [500, 200], [500, 560], [100, 560]]}}
+""")
+    try:
+        server.start()
+        with subprocess.Popen(
+            [sys.executable, "-m", "footfall", "agent", "--config", "agent.yaml"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as agent:
+            wait_for(lambda: stored(db) > 0)
+            agent.terminate()  # a looping source runs until stopped
+            out, err = agent.communicate(timeout=120)
+        assert agent.returncode == 0, err
+    finally:
+        server.close()
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "agent-spool.db") as spool:
+        assert spool.execute("SELECT count(*) FROM spool").fetchone()[0] == 0
+    assert "events acknowledged" in out
+    assert stored(db) > 0

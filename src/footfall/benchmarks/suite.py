@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 
 from rich.console import Console
@@ -34,6 +35,7 @@ def run_all(quick: bool = False) -> list[Row]:
     console = Console(stderr=True)
     rows: list[Row] = []
     for name, benchmark in BENCHMARKS.items():
+        gc.collect()  # each benchmark starts without the previous one's garbage
         with console.status(f"running the {name} benchmark..."):
             rows.extend(benchmark(quick))
     print(render(rows))

@@ -22,7 +22,7 @@ Everything is a sweep over sorted instants: O((stays + hours) log(stays + hours)
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import timedelta, tzinfo
 from typing import Final
@@ -134,12 +134,18 @@ def _trimmed(values: list[int], *, keep_one: bool) -> tuple[int, ...]:
     return tuple(values[:end])
 
 
-def hourly_histograms(hours: Sequence[tuple[int, int]], stays: Sequence[Stay]) -> list[Histogram]:
+def hourly_histograms(
+    hours: Sequence[tuple[int, int]],
+    stays: Sequence[Stay],
+    snapshots_at: Collection[int] | None = None,
+) -> list[Histogram]:
     """One histogram per hour (consecutive hours), from stays computed by `replay` with
     horizon_ms = the last hour's end.
 
     A stay with end None is present until start + 4 h at most (the longest any stay can
     last), so stays replayed with an earlier or no horizon still give the SPEC's values.
+    `open_at_end` is filled only for spans ending at one of `snapshots_at` (all when None):
+    the histogram job sweeps quarter-hours but keeps snapshots at hour ends only.
     """
     if not hours:
         return []
@@ -156,7 +162,8 @@ def hourly_histograms(hours: Sequence[tuple[int, int]], stays: Sequence[Stay]) -
     # arithmetic; local hours, which DST can stretch, by bisection.
     step = ends[0] - starts[0]
     uniform = all(e - b == step for b, e in hours)
-    spans = len(ends)
+    kept = [i for i, e in enumerate(ends) if snapshots_at is None or e in snapshots_at]
+    kept_ends = [ends[i] for i in kept]
 
     # Occupancy changes: +1 where a presence begins, -1 where it ends, clipped to the hours.
     change: dict[int, int] = {}
@@ -179,16 +186,12 @@ def hourly_histograms(hours: Sequence[tuple[int, int]], stays: Sequence[Stay]) -
             if len(counts) <= bucket:
                 counts.extend([0] * (bucket + 1 - len(counts)))
             counts[bucket] += 1
-        # Open at a span end e when begin < e <= end: a contiguous run of spans, at most a
-        # few long since no stay outlasts 4 h; usually none (a short stay inside one span).
-        if uniform:  # the number of span ends <= begin, by arithmetic
-            first_open = (begin - first) // step
-            first_open = 0 if first_open < 0 else first_open
-        else:
-            first_open = bisect_right(ends, begin)
-        if first_open < spans and ends[first_open] <= end:
-            for index in range(first_open, bisect_right(ends, end)):
-                open_at_end[index][obj] = begin
+        # Open at a kept span end e when begin < e <= end: a contiguous run, at most a few
+        # long since no stay outlasts 4 h; usually none (a short stay inside one span).
+        first_open = bisect_right(kept_ends, begin)
+        if first_open < len(kept_ends) and kept_ends[first_open] <= end:
+            for k in range(first_open, bisect_right(kept_ends, end)):
+                open_at_end[kept[k]][obj] = begin
 
     moves = sorted(change.items())
     total = len(moves)

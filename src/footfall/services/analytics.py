@@ -69,8 +69,9 @@ def compute_histograms(
     # One short write transaction for the whole run: computing happened outside it.
     if results:
         with db.write() as conn:
+            for location_id in sorted({r.row.location_id for r in results}):
+                zone_store.lock_location(conn, location_id)  # new ids in commit order
             for result in results:
-                zone_store.lock_location(conn, result.row.location_id)
                 zone_store.write_histograms(conn, result.row.location_id, result.rows, result.now)
                 zone_store.write_quarters(
                     conn, result.row.location_id, result.row.trigger_id, result.stats
@@ -125,8 +126,9 @@ def _compute_trigger(
     )
     stays = replay(stored, open_at_start=open_at_start, horizon_ms=target_end)
     # One sweep at quarter-hour resolution; local hours are unions of quarters in every zone.
-    by_quarter = hourly_histograms(quarters(start, target_end), stays)
-    computed = merge_hours(local_hours(zone, start, target_end), by_quarter)
+    hours = local_hours(zone, start, target_end)
+    by_quarter = hourly_histograms(quarters(start, target_end), stays, {end for _, end in hours})
+    computed = merge_hours(hours, by_quarter)
     stats = quarter_stats(by_quarter)
     trigger = triggers.get(row.trigger_id)
     channel_id = trigger.channel_id if trigger is not None else ""
