@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import msgspec
 
-from footfall.services.ingest import BatchResult, Ingest
+from footfall.services.ingest import BatchResult, ingest_locally
 from footfall.store.db import Database
-from footfall.store.locations import LocationRow, get_location
+from footfall.store.locations import get_location
 
 STORE_CONFIG: dict[str, Any] = {
     "version": "3.2.1",
@@ -134,19 +133,12 @@ def ingest_directly(
     config: dict[str, Any] | None = None,
 ) -> list[BatchResult]:
     """Through the ingest service, as the HTTP API would (without HTTP): declare `config`
-    (STORE_CONFIG by default) if the location has not declared one, then store each batch."""
-    ingest = Ingest(db, clock) if clock is not None else Ingest(db)
-
-    def location() -> LocationRow:
-        with db.read() as conn:
-            found = get_location(conn, location_id)
-        assert found is not None
-        return found
-
-    try:
-        if location().config_version == 0 or config is not None:
-            ingest.put_config(location(), msgspec.json.encode(config or STORE_CONFIG))
-        current = location()
-        return [ingest.post_events(current, msgspec.json.encode(b)) for b in batches if b]
-    finally:
-        ingest.close()
+    (STORE_CONFIG when the location has none yet), then store each batch."""
+    with db.read() as conn:
+        found = get_location(conn, location_id)
+    assert found is not None
+    if config is None and found.config_version == 0:
+        config = STORE_CONFIG
+    if clock is None:
+        return ingest_locally(db, location_id, batches, config=config)
+    return ingest_locally(db, location_id, batches, config=config, clock=clock)

@@ -71,12 +71,17 @@ def authenticate(request: Request) -> ApiCaller:
 CallerDep = Annotated[ApiCaller, Depends(authenticate)]
 
 
-def _params(request: Request, names: frozenset[str]) -> Params:
+def query_lists(request: Request) -> dict[str, list[str]]:
+    """Every query parameter with all its values (repeats are an error for the caller)."""
     query: dict[str, list[str]] = {}
     for name, value in request.query_params.multi_items():
         query.setdefault(name, []).append(value)
+    return query
+
+
+def _params(request: Request, names: frozenset[str]) -> Params:
     try:
-        return Params.parse(query, names)
+        return Params.parse(query_lists(request), names)
     except ParamError as exc:
         raise ApiError(400, Code.PARAMETER, str(exc)) from None
 

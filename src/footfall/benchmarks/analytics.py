@@ -12,16 +12,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from footfall.benchmarks.harness import new_site
 from footfall.benchmarks.report import Row
 from footfall.domain.times import format_local, parse_zone, to_ms
 from footfall.services.analytics import compute_histograms
-from footfall.services.ingest import Ingest
+from footfall.services.ingest import ingest_locally
 from footfall.store import zones as zone_store
 from footfall.store.db import Database
-from footfall.store.locations import get_location
 
 __all__ = ["run"]
 
@@ -79,20 +76,13 @@ def run(quick: bool = False) -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         site = new_site(f"sqlite:///{Path(tmp) / 'analytics.db'}", timezone=ZONE_NAME)
         db = Database(site.db_url)
-        ingest = Ingest(db)
-        try:
-            with db.read() as conn:
-                location = get_location(conn, site.location_id)
-            assert location is not None
-            ingest.put_config(location, msgspec.json.encode(_config(triggers)))
-            with db.read() as conn:
-                location = get_location(conn, site.location_id)
-            assert location is not None
-            payload = _day_of_stays(day, triggers, events)
-            for k in range(0, len(payload), 10_000):
-                ingest.post_events(location, msgspec.json.encode(payload[k : k + 10_000]))
-        finally:
-            ingest.close()
+        payload = _day_of_stays(day, triggers, events)
+        ingest_locally(
+            db,
+            site.location_id,
+            (payload[k : k + 10_000] for k in range(0, len(payload), 10_000)),
+            config=_config(triggers),
+        )
         day_start = day_end - 24 * 3_600_000  # no DST change two days back is assumed here
         started = time.perf_counter()
         with db.read() as conn:

@@ -13,20 +13,18 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import msgspec
+from typing import Any
 
 from footfall.benchmarks.harness import new_site, running_server
 from footfall.benchmarks.ingest import CONFIG
 from footfall.benchmarks.report import Row
 from footfall.client import Client
 from footfall.domain.times import format_local, now_ms
-from footfall.services.ingest import Ingest
+from footfall.services.ingest import ingest_locally
 from footfall.store.db import Database
-from footfall.store.locations import get_location
 
 __all__ = ["run"]
 
@@ -41,22 +39,13 @@ _ORIGINS = (("Pedestrian", "Unknown"), ("Vehicle", "Car"), ("Face", ""))
 
 def fill(db_url: str, location_id: int, count: int, days: int = 30) -> None:
     """`count` events spread evenly over the last `days` days, through the ingest service."""
-    db = Database(db_url)
-    ingest = Ingest(db)
-    try:
-        with db.read() as conn:
-            location = get_location(conn, location_id)
-        assert location is not None
-        ingest.put_config(location, msgspec.json.encode(CONFIG))
-        with db.read() as conn:
-            location = get_location(conn, location_id)
-        assert location is not None
-        end = now_ms() - 60_000
-        step = days * 86_400_000 // count
-        batch = 10_000
-        for start in range(0, count, batch):
+    end = now_ms() - 60_000
+    step = days * 86_400_000 // count
+
+    def batches() -> Iterator[list[dict[str, Any]]]:
+        for start in range(0, count, 10_000):
             events = []
-            for i in range(start, min(count, start + batch)):
+            for i in range(start, min(count, start + 10_000)):
                 trigger, channel, kind = _KINDS[i % 4]
                 origin, sub = _ORIGINS[i % 3]
                 events.append(
@@ -71,9 +60,12 @@ def fill(db_url: str, location_id: int, count: int, days: int = 30) -> None:
                         "event_time": format_local(end - (count - i) * step, UTC),
                     }
                 )
-            ingest.post_events(location, msgspec.json.encode(events))
+            yield events
+
+    db = Database(db_url)
+    try:
+        ingest_locally(db, location_id, batches(), config=CONFIG)
     finally:
-        ingest.close()
         db.dispose()
 
 

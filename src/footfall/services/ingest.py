@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
+import msgspec
 from sqlalchemy import Connection
 
 from footfall.domain.agent_config import ConfigBodyError, ConfigProblem, decode_config
@@ -37,6 +39,7 @@ from footfall.domain.ingest import (
 )
 from footfall.domain.times import MS_PER_HOUR, now_ms
 from footfall.services import webhooks
+from footfall.services.errors import NotFoundError
 from footfall.services.group_commit import GroupCommitWriter
 from footfall.services.management import hash_token
 from footfall.store import events as event_store
@@ -55,6 +58,7 @@ __all__ = [
     "DecodedBatch",
     "Ingest",
     "Rejected",
+    "ingest_locally",
 ]
 
 _TOKEN_CACHE_SECONDS = 5.0
@@ -329,3 +333,31 @@ class Ingest:
                 now=self.clock(),
             )
         return ConfigResult(location.id, zone, channel_count, trigger_count)
+
+
+def ingest_locally(
+    db: Database,
+    location_id: int,
+    batches: Iterable[list[dict[str, Any]]],
+    *,
+    config: dict[str, Any] | None = None,
+    clock: Callable[[], int] = now_ms,
+) -> list[BatchResult]:
+    """What an agent does over HTTP, in process (demo, benchmarks, tests): declare `config`
+    when given, then store each batch with every rule of the ingest API."""
+    ingest = Ingest(db, clock)
+
+    def location() -> LocationRow:
+        with db.read() as conn:
+            found = location_store.get_location(conn, location_id)
+        if found is None:
+            raise NotFoundError(f"no location {location_id}")
+        return found
+
+    try:
+        if config is not None:
+            ingest.put_config(location(), msgspec.json.encode(config))
+        current = location()
+        return [ingest.post_events(current, msgspec.json.encode(b)) for b in batches if b]
+    finally:
+        ingest.close()

@@ -15,18 +15,16 @@ import time
 from pathlib import Path
 from types import FrameType
 
-import msgspec
 import uvicorn
 from rich.console import Console
 
 from footfall.api.app import create_app
 from footfall.config import Settings
 from footfall.services import management, occupancy
-from footfall.services.ingest import Ingest
+from footfall.services.ingest import ingest_locally
 from footfall.sim.layout import STORE_CONFIG, T
 from footfall.sim.simulate import SimulationOptions, run_simulation
 from footfall.store.db import Database
-from footfall.store.locations import get_location
 from footfall.store.migrate import upgrade
 
 __all__ = ["DEMO_DB", "READY_LINE", "run_demo"]
@@ -72,18 +70,6 @@ Or with the command line:  FOOTFALL_API_URL={base} FOOTFALL_API_KEY={key} FOOTFA
 """
 
 
-def _declare_store(db: Database, location_id: int) -> None:
-    """Declare the simulated store's cameras now, so counters can refer to its triggers."""
-    ingest = Ingest(db)
-    try:
-        with db.read() as conn:
-            location = get_location(conn, location_id)
-        assert location is not None
-        ingest.put_config(location, msgspec.json.encode(STORE_CONFIG))
-    finally:
-        ingest.close()
-
-
 def run_demo(
     *, port: int = 8000, days: int = 14, host: str = "127.0.0.1", directory: Path | None = None
 ) -> None:
@@ -107,7 +93,8 @@ def run_demo(
         db, account_id=account.id, name="Demo Store, Manhattan", timezone=DEMO_ZONE
     )
     key = management.create_key(db, account.id)
-    _declare_store(db, issued.location.id)
+    # Declare the simulated store's cameras now, so counters can refer to its triggers.
+    ingest_locally(db, issued.location.id, [], config=STORE_CONFIG)
     occupancy.create_counter(
         db,
         location_id=issued.location.id,

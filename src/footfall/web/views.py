@@ -6,6 +6,7 @@ Every page needs a session (else a redirect to /login); every POST needs the CSR
 
 from __future__ import annotations
 
+import hmac
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
@@ -15,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from footfall.api.read import query_lists
 from footfall.config import Settings
 from footfall.domain import vocabulary as v
 from footfall.domain.feeds import GRANULARITIES, METRICS, PERIODS
@@ -100,8 +102,6 @@ async def _form(request: Request) -> dict[str, str]:
     body = (await request.body()).decode("utf-8", errors="replace")
     form = {k: values[-1] for k, values in parse_qs(body, keep_blank_values=True).items()}
     expected = csrf_token(token, request.cookies.get(COOKIE, ""))
-    import hmac
-
     if not hmac.compare_digest(form.get("csrf", ""), expected):
         raise _Redirect(
             HTMLResponse(
@@ -269,9 +269,7 @@ def _events(db: Database, query: dict[str, list[str]]) -> tuple[list[dict[str, A
 @router.get("/events")
 async def events_page(request: Request) -> Response:
     _session(request)
-    query: dict[str, list[str]] = {}
-    for name, value in request.query_params.multi_items():
-        query.setdefault(name, []).append(value)
+    query = query_lists(request)
     filters = {
         k: (query.get(k) or [""])[0]
         for k in (
