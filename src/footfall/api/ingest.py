@@ -123,6 +123,7 @@ async def put_config(request: Request, location: LocationDep) -> Response:
         body = await _read_body(request)
         result = await run_in_threadpool(_ingest(request).put_config, location, body)
     except _TooLarge:
+        await run_in_threadpool(_ingest(request).mark_seen, location.id)
         return error(413, Code.PARAMETER, f"the body exceeds {MAX_BODY_BYTES} bytes")
     except Rejected as exc:
         return _rejected(exc)

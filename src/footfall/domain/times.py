@@ -20,7 +20,6 @@ __all__ = [
     "format_local_seconds",
     "format_offset",
     "from_ms",
-    "hour_floor_ms",
     "now_ms",
     "parse_zone",
     "to_ms",
@@ -68,11 +67,6 @@ def from_ms(ms: int, zone: tzinfo = UTC) -> datetime:
 
 def now_ms() -> int:
     return to_ms(datetime.now(UTC))
-
-
-def hour_floor_ms(ms: int) -> int:
-    """Start of the UTC hour containing `ms`."""
-    return ms - ms % MS_PER_HOUR
 
 
 def format_offset(offset: timedelta | None) -> str:

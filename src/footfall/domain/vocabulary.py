@@ -17,7 +17,6 @@ __all__ = [
     "ID_MAX_LEN",
     "ORIGINS",
     "TRIGGER_TYPES",
-    "TYPES_WITH_OBJECT",
     "allowed_suborigins",
     "id_problem",
 ]
@@ -41,19 +40,6 @@ EVENT_TYPES_BY_TRIGGER_TYPE: Final[dict[str, frozenset[str]]] = {
 }
 
 EVENT_TYPES: Final = frozenset().union(*EVENT_TYPES_BY_TRIGGER_TYPE.values())
-
-# Event types that concern one tracked object; the others carry object_id -1.
-TYPES_WITH_OBJECT: Final = frozenset(
-    {
-        "TripwireCrossed",
-        "Tailgating",
-        "RegionJoin",
-        "RegionLeave",
-        "Loitering",
-        "ObjectAppear",
-        "ObjectDisappear",
-    }
-)
 
 ORIGINS: Final = ("Pedestrian", "Vehicle", "Face", "Unknown")
 VEHICLE_SUBORIGINS: Final = ("Car", "Truck", "Bus", "Motorcycle", "Bicycle", "Unknown")

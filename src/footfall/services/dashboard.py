@@ -7,6 +7,7 @@ with the read API for the same range.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta, tzinfo
@@ -148,8 +149,6 @@ def _per_hour(
     if not triggers or not hours:
         return values
     starts = [a for a, _ in hours]
-    from bisect import bisect_right
-
     for _t, quarter, count in quarter_counts(
         conn, location_id, triggers, hours[0][0], hours[-1][1], ("TripwireCrossed",)
     ):

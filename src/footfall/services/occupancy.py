@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from footfall.domain.occupancy import LOOKBACK_MS, line_counter, reset_period, zone_metrics
 from footfall.domain.stays import ZoneEvent, replay
-from footfall.domain.times import format_local, now_ms, parse_zone
+from footfall.domain.times import format_local, now_ms
 from footfall.services.errors import NotFoundError, ServiceError
 from footfall.store import locations as location_store
 from footfall.store import occupancy as store
@@ -36,7 +36,6 @@ __all__ = [
     "queue_value",
     "render_counter",
     "render_queue",
-    "zone_of",
 ]
 
 _RESET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -210,7 +209,3 @@ def render_queue(value: QueueValue, zone: tzinfo) -> dict[str, Any]:
         "wait_time": value.wait_time,
         "time": format_local(value.changed_at, zone),
     }
-
-
-def zone_of(conn: Connection, location_id: int) -> tzinfo:
-    return parse_zone(_location(conn, location_id).timezone)
