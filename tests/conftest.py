@@ -28,9 +28,14 @@ from footfall.config import Settings
 from footfall.services import management
 from footfall.store.db import Database
 from footfall.store.migrate import upgrade
+from tests import helpers
 
 PG_ENV = "FOOTFALL_TEST_DATABASE_URL"
 ENGINES = ["sqlite", "postgresql"]
+# Tests pin their events to fixed dates across seasons (EDT and EST, DST days), so the
+# servers they start keep raw events for ten years; retention itself is tested with the
+# default period (tests/integration/test_retention.py).
+TEST_RETENTION_DAYS = helpers.TEST_RETENTION_DAYS
 
 
 def _admin_conninfo() -> str:
@@ -156,7 +161,7 @@ class RunningServer:
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(database_url=db_url, rate_limit=0)
+    return Settings(database_url=db_url, rate_limit=0, retention_days=TEST_RETENTION_DAYS)
 
 
 @pytest.fixture

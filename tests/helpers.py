@@ -8,9 +8,12 @@ from typing import Any
 
 import httpx
 
+from footfall.domain.times import now_ms
 from footfall.services.ingest import BatchResult, ingest_locally
 from footfall.store.db import Database
 from footfall.store.locations import get_location
+
+TEST_RETENTION_DAYS = 3650.0  # see tests/conftest.py
 
 STORE_CONFIG: dict[str, Any] = {
     "version": "3.2.1",
@@ -131,14 +134,21 @@ def ingest_directly(
     *batches: list[dict[str, Any]],
     clock: Callable[[], int] | None = None,
     config: dict[str, Any] | None = None,
+    retention_days: float = TEST_RETENTION_DAYS,
 ) -> list[BatchResult]:
     """Through the ingest service, as the HTTP API would (without HTTP): declare `config`
-    (STORE_CONFIG when the location has none yet), then store each batch."""
+    (STORE_CONFIG when the location has none yet), then store each batch (refusing events
+    older than `retention_days`, ten years unless a test says otherwise)."""
     with db.read() as conn:
         found = get_location(conn, location_id)
     assert found is not None
     if config is None and found.config_version == 0:
         config = STORE_CONFIG
-    if clock is None:
-        return ingest_locally(db, location_id, batches, config=config)
-    return ingest_locally(db, location_id, batches, config=config, clock=clock)
+    return ingest_locally(
+        db,
+        location_id,
+        batches,
+        config=config,
+        clock=clock or now_ms,
+        retention_days=retention_days,
+    )

@@ -12,9 +12,13 @@ from dataclasses import dataclass, replace
 
 from footfall.domain.webhooks import SCHEDULE
 
-__all__ = ["ConfigError", "Settings"]
+__all__ = ["DEFAULT_RETENTION_DAYS", "MIN_RETENTION_DAYS", "ConfigError", "Settings"]
 
 DEFAULT_DATABASE_URL = "sqlite:///footfall.db"
+DEFAULT_RETENTION_DAYS = 90.0
+# Less would refuse yesterday's events from an agent that was offline overnight, and the
+# histogram job needs the previous day's raw events to finish it.
+MIN_RETENTION_DAYS = 2.0
 
 
 class ConfigError(ValueError):
@@ -38,7 +42,7 @@ def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     rate_limit: float = 1.0  # read-API requests per second per key; 0 = no throttle
-    retention_days: float = 90.0
+    retention_days: float = DEFAULT_RETENTION_DAYS
     webhook_timeout: float = 10.0
     public_url: str = "http://127.0.0.1:8000"
     admin_token: str | None = None
@@ -53,11 +57,20 @@ class Settings:
         return cls(
             database_url=env.get("FOOTFALL_DATABASE_URL") or DEFAULT_DATABASE_URL,
             rate_limit=_number(env, "FOOTFALL_RATE_LIMIT", 1.0, minimum=0),
-            retention_days=_number(env, "FOOTFALL_RETENTION_DAYS", 90.0, minimum=0),
+            retention_days=_number(
+                env, "FOOTFALL_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, minimum=MIN_RETENTION_DAYS
+            ),
             webhook_timeout=_number(env, "FOOTFALL_WEBHOOK_TIMEOUT", 10.0, minimum=0.001),
             public_url=(env.get("FOOTFALL_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
             admin_token=env.get("FOOTFALL_ADMIN_TOKEN") or None,
         )
+
+    def __post_init__(self) -> None:
+        if not self.retention_days >= MIN_RETENTION_DAYS:  # NaN included
+            raise ConfigError(
+                f"FOOTFALL_RETENTION_DAYS={self.retention_days:g}: expected a number of days "
+                f">= {MIN_RETENTION_DAYS:g}"
+            )
 
     def with_database(self, url: str | None) -> Settings:
         return self if not url else replace(self, database_url=url)

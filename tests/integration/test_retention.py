@@ -1,26 +1,44 @@
-"""Raw events past the retention period are purged; their rollup counts stay."""
+"""Raw events past the retention period are purged; their rollup counts stay; and no copy
+of a purged event can ever be stored again (it is refused as too old)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
+from footfall.domain.ingest import Problem
 from footfall.domain.times import to_ms
+from footfall.services.ingest import Rejected
 from footfall.services.retention import purge_expired_events
 from footfall.store.db import Database
 from footfall.store.schema import events, hourly_rollups
 from tests.conftest import Site
 from tests.helpers import event, ingest_directly
 
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+AGES_IN_DAYS = [200, 91, 90.5, 89, 1, 0]
+
+
+def _at(instant: int) -> Callable[[], int]:
+    return lambda: instant
+
+
+def _stored_as_they_happened(db: Database, site: Site) -> list[dict[str, object]]:
+    """Each event ingested an hour after it happened (so within the retention period)."""
+    batch = [event(i, when=NOW - timedelta(days=age)) for i, age in enumerate(AGES_IN_DAYS)]
+    for i, item in enumerate(batch):
+        then = to_ms(NOW - timedelta(days=AGES_IN_DAYS[i], hours=-1))
+        ingest_directly(db, site.location_id, [item], clock=_at(then), retention_days=90)
+    return batch
+
 
 def test_purge_removes_old_raw_events_and_keeps_rollups(db: Database, site: Site) -> None:
-    now = datetime(2026, 11, 25, 12, tzinfo=UTC)
-    ages_in_days = [200, 91, 90.5, 89, 1, 0]
-    batch = [event(i, when=now - timedelta(days=age)) for i, age in enumerate(ages_in_days)]
-    ingest_directly(db, site.location_id, batch, clock=lambda: to_ms(now))
+    _stored_as_they_happened(db, site)
 
-    purged = purge_expired_events(db, 90, clock=lambda: to_ms(now), chunk=2)
+    purged = purge_expired_events(db, 90, clock=lambda: to_ms(NOW), chunk=2)
 
     assert purged == 3
     with db.read() as conn:
@@ -28,4 +46,31 @@ def test_purge_removes_old_raw_events_and_keeps_rollups(db: Database, site: Site
         rollups = conn.execute(select(func.sum(hourly_rollups.c.count))).scalar_one()
     assert left == [3, 4, 5]
     assert rollups == 6
-    assert purge_expired_events(db, 90, clock=lambda: to_ms(now)) == 0
+    assert purge_expired_events(db, 90, clock=lambda: to_ms(NOW)) == 0
+
+
+def test_a_copy_resent_after_the_purge_is_refused_not_counted_twice(
+    db: Database, site: Site
+) -> None:
+    batch = _stored_as_they_happened(db, site)
+    purge_expired_events(db, 90, clock=lambda: to_ms(NOW))
+
+    with pytest.raises(Rejected) as refused:
+        ingest_directly(db, site.location_id, batch, clock=lambda: to_ms(NOW), retention_days=90)
+
+    assert refused.value.status == 422
+    problems = [p for p in refused.value.problems if isinstance(p, Problem)]
+    assert [(p.index, p.field) for p in problems] == [
+        (0, "event_time"),
+        (1, "event_time"),
+        (2, "event_time"),
+    ]
+    assert "older than the retention period (90 days)" in problems[0].message
+    # The agent drops those (its dead letters) and resends the rest: all duplicates.
+    again = ingest_directly(
+        db, site.location_id, batch[3:], clock=lambda: to_ms(NOW), retention_days=90
+    )
+    assert (again[0].accepted, again[0].duplicates) == (0, 3)
+    with db.read() as conn:
+        assert conn.execute(select(func.sum(hourly_rollups.c.count))).scalar_one() == 6
+        assert conn.execute(select(func.count()).select_from(events)).scalar_one() == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import inspect
 
 from footfall.store.db import Database
@@ -29,8 +30,10 @@ def test_growing_tables_are_keyed_by_location_first(db: Database) -> None:
             assert index["column_names"][0] == "location_id", index
 
 
-def test_sqlite_runs_in_wal_mode(db: Database) -> None:
+def test_sqlite_runs_in_wal_mode_with_full_synchronous_commits(db: Database) -> None:
     if not db.is_sqlite:
-        return
+        pytest.skip("SQLite's journal settings; PostgreSQL commits durably by default")
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        # FULL (2): an acknowledged batch survives a power cut, not only a process crash.
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2

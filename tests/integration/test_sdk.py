@@ -98,14 +98,31 @@ def test_nonces_increase_across_threads(client: Client) -> None:
     assert failures == []
 
 
+class _CountingTransport(httpx.HTTPTransport):
+    """Counts the statuses the server answered, under the SDK's retry logic."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.statuses: list[int] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        answer = super().handle_request(request)
+        self.statuses.append(answer.status_code)
+        return answer
+
+
 def test_the_sdk_waits_out_429(settings: Settings, db: Database, site: Site) -> None:
     limited = Settings(database_url=settings.database_url, rate_limit=2)
+    wire = _CountingTransport()
     with (
         RunningServer(limited, db) as server,
-        Client(server.url, site.public_key, site.secret) as client,
+        Client(server.url, site.public_key, site.secret, transport=wire) as client,
     ):
         for _ in range(4):
             assert [x["id"] for x in client.locations()] == [site.location_id]
+    # Four back-to-back calls at 2/s: the server refused some, and the SDK waited them out.
+    assert 429 in wire.statuses
+    assert wire.statuses.count(200) == 4
 
 
 def test_footfall_api_command(server: RunningServer, http: httpx.Client, site: Site) -> None:

@@ -102,7 +102,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.db = database
-    app.state.ingest = Ingest(database, clock, on_commit=dispatcher.wake)
+    app.state.ingest = Ingest(
+        database, clock, on_commit=dispatcher.wake, retention_days=settings.retention_days
+    )
     app.state.dispatcher = dispatcher
     app.state.reads = ReadApi(database)
     app.include_router(ingest.router)

@@ -54,8 +54,17 @@ def new_site(db_url: str, timezone: str = "UTC") -> Site:
 class ServerProcess:
     """`footfall serve` as a child process on a free loopback port."""
 
-    def __init__(self, db_url: str, env: dict[str, str] | None = None, port: int = 0) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        env: dict[str, str] | None = None,
+        port: int = 0,
+        *,
+        module: str | None = None,
+    ) -> None:
+        """`module`: run `python -m module --port P` instead of `footfall serve`."""
         self.db_url = db_url
+        self.module = module
         self.env = {**os.environ, "FOOTFALL_DATABASE_URL": db_url, **(env or {})}
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -63,8 +72,10 @@ class ServerProcess:
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
 
     def start(self, timeout: float = 30) -> ServerProcess:
-        self.process = subprocess.Popen(
-            [
+        command = (
+            [sys.executable, "-m", self.module, "--port", str(self.port)]
+            if self.module
+            else [
                 sys.executable,
                 "-m",
                 "footfall",
@@ -72,7 +83,10 @@ class ServerProcess:
                 "--port",
                 str(self.port),
                 "--no-access-log",
-            ],
+            ]
+        )
+        self.process = subprocess.Popen(
+            command,
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=self._log,
@@ -115,9 +129,11 @@ class ServerProcess:
 
 
 @contextmanager
-def running_server(db_url: str, env: dict[str, str] | None = None) -> Iterator[str]:
+def running_server(
+    db_url: str, env: dict[str, str] | None = None, *, module: str | None = None
+) -> Iterator[str]:
     """Start `footfall serve` on a free port; yield its base URL; stop it with SIGTERM."""
-    server = ServerProcess(db_url, env)
+    server = ServerProcess(db_url, env, module=module)
     try:
         yield server.start().url
     finally:

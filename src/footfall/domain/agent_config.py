@@ -68,11 +68,15 @@ def decode_config(body: bytes) -> tuple[ConfigIn | None, list[ConfigProblem]]:
     """Decode and check a declaration; raises ConfigBodyError for a body that is not JSON."""
     try:
         config = _DECODER.decode(body)
+    except RecursionError:
+        raise ConfigBodyError("the body nests JSON arrays or objects too deeply") from None
     except msgspec.ValidationError as exc:
         try:  # msgspec may see the wrong shape before it reaches bad syntax
             msgspec.json.decode(body)
         except msgspec.DecodeError as syntax:
             raise ConfigBodyError(f"the body is not valid JSON ({syntax})") from None
+        except RecursionError:
+            raise ConfigBodyError("the body nests JSON arrays or objects too deeply") from None
         # msgspec names the first misplaced value by its JSON path: "... - at `$.a[0].b`".
         message, _, path = str(exc).partition(" - at `$")
         field = path.rstrip("`").lstrip(".") or "(body)"

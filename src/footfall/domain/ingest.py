@@ -5,27 +5,29 @@
 is decoded by msgspec in one C pass; only a batch msgspec rejects is walked field by field
 to name every problem, so the error path costs nothing on the happy path.
 
-`check_events` then applies the rules that need the location's triggers and the clock,
-and yields the rows to store. Nothing here touches the database.
+`check_events` then applies the rules that need the location's triggers and the clock
+(no event more than 10 minutes ahead of it, none older than the retention period), and
+yields the rows to store. Nothing here touches the database.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
 import msgspec
 
 from footfall.domain import vocabulary as v
-from footfall.domain.times import EPOCH
+from footfall.domain.times import InstantError, parse_instant
 
 __all__ = [
     "FUTURE_TOLERANCE_MS",
     "MAX_BATCH_EVENTS",
     "MAX_BODY_BYTES",
     "MAX_PROBLEMS",
+    "MS_PER_DAY",
+    "TOO_DEEP",
     "BodyError",
     "EventIn",
     "EventRow",
@@ -38,10 +40,13 @@ __all__ = [
 MAX_BATCH_EVENTS: Final = 10_000
 MAX_BODY_BYTES: Final = 16 * 1024 * 1024
 MAX_PROBLEMS: Final = 100
+# msgspec stops at a nesting depth of about 1,000 with a RecursionError (no real body
+# nests deeper than 3); it is a malformed body like any other.
+TOO_DEEP: Final = "the body nests JSON arrays or objects too deeply: send an array of event objects"
 FUTURE_TOLERANCE_MS: Final = 10 * 60 * 1000
+MS_PER_DAY: Final = 86_400_000
 INT64_MIN: Final = -(2**63)
 INT64_MAX: Final = 2**63 - 1
-_ONE_MS: Final = timedelta(milliseconds=1)
 
 
 class EventIn(msgspec.Struct):
@@ -134,10 +139,14 @@ def decode_events(body: bytes) -> tuple[list[EventIn | None], list[Problem]]:
         pass  # well-formed JSON of the wrong shape: find every problem below
     except msgspec.DecodeError as exc:
         raise BodyError(f"the body is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise BodyError(TOO_DEEP) from None
     try:
         items = _GENERIC.decode(body)
     except msgspec.DecodeError as exc:  # msgspec may see the wrong shape before bad syntax
         raise BodyError(f"the body is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise BodyError(TOO_DEEP) from None
     if not isinstance(items, list):
         raise BodyError(f"expected a JSON array of event objects, got a JSON {_json_kind(items)}")
     _check_batch_size(len(items))
@@ -187,17 +196,6 @@ def _json_kind(value: object) -> str:
     if isinstance(value, list):
         return "array"
     return "object"
-
-
-def _time_problem(text: str) -> str:
-    """Why the text is not an ISO 8601 time with an offset."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return f"{text!r} is not an ISO 8601 date-time such as 2026-11-25T10:15:02.250-05:00"
-    if moment.tzinfo is None:
-        return f"{text!r} has no UTC offset: add 'Z' or '±HH:MM'"
-    return f"{text!r} is not a usable date-time"
 
 
 def _attribute_problems(
@@ -256,22 +254,25 @@ def check_events(
     triggers: Mapping[str, TriggerInfo],
     now_ms: int,
     problems: list[Problem] | None = None,
+    *,
+    retention_days: float | None = None,
 ) -> tuple[list[EventRow], list[Problem]]:
     """Apply the rules of SPEC §3 that need the triggers and the clock.
 
     Returns the rows to store (in batch order) and every problem found, including any
     passed in from decoding. The rows are meaningful only when there are no problems.
+    With `retention_days`, an event older than the retention period is a problem: it
+    would be purged at once, and a copy resent after the purge must never count twice.
     """
     _check_batch_size(len(events))
     out = _Collector(list(problems or []))
     rows: list[EventRow] = []
     latest = now_ms + FUTURE_TOLERANCE_MS
+    oldest = None if retention_days is None else now_ms - int(retention_days * MS_PER_DAY)
     # A batch repeats a handful of (trigger, type, origin, ...) combinations thousands of
     # times: check each combination once, then only the per-event numbers and time.
     valid_attributes: set[tuple[str, str, str, str, str, str, str]] = set()
-    parse = datetime.fromisoformat
-    epoch = EPOCH
-    one_ms = _ONE_MS
+    parse = parse_instant
     for index, e in enumerate(events):
         if e is None:  # its structural problems are already listed
             continue
@@ -301,13 +302,9 @@ def check_events(
                     out.add(index, name, f"{number} is outside the signed 64-bit range")
             bad = True
         try:
-            moment = parse(e.event_time)
-            when = (moment - epoch) // one_ms
-        except ValueError:
-            out.add(index, "event_time", _time_problem(e.event_time))
-            bad = True
-        except TypeError:  # a naive datetime cannot be subtracted from an aware one
-            out.add(index, "event_time", _time_problem(e.event_time))
+            when = parse(e.event_time)
+        except InstantError as exc:
+            out.add(index, "event_time", str(exc))
             bad = True
         else:
             if when > latest:
@@ -316,6 +313,14 @@ def check_events(
                     "event_time",
                     f"{e.event_time!r} is more than 10 minutes in the future: "
                     "check the agent's clock",
+                )
+                bad = True
+            elif oldest is not None and when < oldest:
+                out.add(
+                    index,
+                    "event_time",
+                    f"{e.event_time!r} is older than the retention period "
+                    f"({retention_days:g} days): check the agent's clock",
                 )
                 bad = True
         if bad:

@@ -3,6 +3,14 @@
 Footfall stores every instant as integer milliseconds since the Unix epoch (UTC), so the
 arithmetic is exact on every engine. A location's zone is an IANA name (DST-aware) or a
 fixed `±HH:MM` offset; rendering always uses the offset in force at that instant.
+
+Invariants:
+- One parser, `parse_instant`, reads every instant a client sends (ingest `event_time`,
+  read-API `since`/`until`, feed periods): `YYYY-MM-DDTHH:MM[:SS[.f]]` with 1 to 9 fraction
+  digits (kept to the millisecond, finer digits truncated) and `Z` or `±HH:MM` (at most
+  14:00). Nothing else of ISO 8601 (week dates, basic format, a space for the `T`).
+- Rendering never fails: any int64 of milliseconds is rendered, even outside the years
+  1-9999 that `datetime` holds (older data may hold such values).
 """
 
 from __future__ import annotations
@@ -14,13 +22,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
     "EPOCH",
+    "INSTANT_FORM",
     "MS_PER_HOUR",
+    "InstantError",
     "ZoneError",
     "format_local",
     "format_local_seconds",
     "format_offset",
+    "format_utc",
     "from_ms",
     "now_ms",
+    "parse_instant",
     "parse_zone",
     "to_ms",
 ]
@@ -29,10 +41,44 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MS_PER_HOUR = 3_600_000
 _ONE_MS = timedelta(milliseconds=1)
 _FIXED_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+INSTANT_FORM = "YYYY-MM-DDTHH:MM[:SS[.fff]] followed by Z or ±HH:MM"
+# The whole grammar; `datetime.fromisoformat` (C, fast) then reads a matching text.
+_INSTANT = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-](?:0\d|1[0-4]):[0-5]\d)"
+)
+_LOOSE_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?")
+# 400 Gregorian years are exactly 146,097 days: shifting by them keeps every date's
+# calendar and weekday, so an instant outside datetime's range renders exactly.
+_CYCLE_MS = 146_097 * 86_400_000
+_LOW_MS = -62_135_596_800_000 + 2 * 86_400_000  # 0001-01-03T00:00Z, room for any offset
+_HIGH_MS = 253_402_300_800_000 - 2 * 86_400_000  # 9999-12-30T00:00Z
 
 
 class ZoneError(ValueError):
     """Not an IANA time zone name nor a `±HH:MM` offset."""
+
+
+class InstantError(ValueError):
+    """Not an instant of the accepted form; the message says what is wrong."""
+
+
+def parse_instant(text: str) -> int:
+    """Milliseconds since the epoch of `text` (see the module docstring for the form)."""
+    if _INSTANT.fullmatch(text) is None:
+        raise InstantError(_instant_problem(text))
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:  # the right shape, but e.g. February 30th
+        raise InstantError(f"{text!r} is not a valid date-time ({exc})") from None
+    return (moment - EPOCH) // _ONE_MS
+
+
+def _instant_problem(text: str) -> str:
+    if _LOOSE_ISO.fullmatch(text) is not None:
+        return f"{text!r} has no UTC offset: add 'Z' or '±HH:MM'"
+    if _LOOSE_ISO.match(text) is not None and re.search(r"[+-]\d{2}:\d{2}$", text):
+        return f"{text!r}: the UTC offset must be between -14:00 and +14:00"
+    return f"{text!r} is not of the form {INSTANT_FORM}, e.g. 2026-11-25T10:15:02.250-05:00"
 
 
 @lru_cache(maxsize=512)
@@ -62,7 +108,23 @@ def to_ms(moment: datetime) -> int:
 
 
 def from_ms(ms: int, zone: tzinfo = UTC) -> datetime:
+    """The instant as an aware datetime; instants outside the years 1-9999 (which no
+    client can send) are clamped to the nearest one datetime can hold."""
+    ms = min(max(ms, _LOW_MS), _HIGH_MS)
     return (EPOCH + timedelta(milliseconds=ms)).astimezone(zone)
+
+
+def _local(ms: int, zone: tzinfo) -> tuple[datetime, str]:
+    """The local datetime of `ms` and its year as text, exact for any int64: outside
+    datetime's range the instant is shifted by whole 400-year cycles and the year put back."""
+    cycles = 0
+    if ms < _LOW_MS:
+        cycles = -((_LOW_MS - ms) // _CYCLE_MS + 1)
+    elif ms > _HIGH_MS:
+        cycles = (ms - _HIGH_MS) // _CYCLE_MS + 1
+    local = from_ms(ms - cycles * _CYCLE_MS, zone)
+    year = local.year + 400 * cycles
+    return local, (f"{year:04d}" if year >= 0 else f"-{-year:04d}")
 
 
 def now_ms() -> int:
@@ -78,14 +140,20 @@ def format_offset(offset: timedelta | None) -> str:
 
 def format_local(ms: int, zone: tzinfo) -> str:
     """`YYYY-MM-DDTHH:MM:SS.mmm±HH:MM` in the zone's offset at that instant."""
-    local = from_ms(ms, zone)
+    local, year = _local(ms, zone)
     return (
-        f"{local:%Y-%m-%dT%H:%M:%S}.{local.microsecond // 1000:03d}"
+        f"{year}-{local:%m-%dT%H:%M:%S}.{local.microsecond // 1000:03d}"
         f"{format_offset(local.utcoffset())}"
     )
 
 
 def format_local_seconds(ms: int, zone: tzinfo) -> str:
     """`YYYY-MM-DDTHH:MM:SS±HH:MM` in the zone's offset at that instant."""
-    local = from_ms(ms, zone)
-    return f"{local:%Y-%m-%dT%H:%M:%S}{format_offset(local.utcoffset())}"
+    local, year = _local(ms, zone)
+    return f"{year}-{local:%m-%dT%H:%M:%S}{format_offset(local.utcoffset())}"
+
+
+def format_utc(ms: int) -> str:
+    """`YYYY-MM-DD HH:MM:SS.mmm` in UTC (the webhook payloads' form)."""
+    moment, year = _local(ms, UTC)
+    return f"{year}-{moment:%m-%d %H:%M:%S}.{moment.microsecond // 1000:03d}"

@@ -17,10 +17,9 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
-from datetime import UTC
 from typing import Any, Final
 
-from footfall.domain.times import from_ms
+from footfall.domain.times import format_utc
 
 __all__ = [
     "KINDS",
@@ -76,12 +75,6 @@ def next_delay(
     if retry_after is not None:
         delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
     return delay
-
-
-def format_utc(ms: int) -> str:
-    """`YYYY-MM-DD HH:MM:SS.mmm` in UTC, as in the reference document's webhook example."""
-    moment = from_ms(ms, UTC)
-    return f"{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond // 1000:03d}"
 
 
 def event_payload(row: Sequence[Any]) -> dict[str, Any]:

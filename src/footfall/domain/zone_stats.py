@@ -16,7 +16,7 @@ from typing import Final
 
 from footfall.domain.histogram import Histogram
 
-__all__ = ["MS_PER_QUARTER", "QuarterStats", "merge_hours", "quarter_stats", "quarters"]
+__all__ = ["MS_PER_QUARTER", "QuarterStats", "merge_spans", "quarter_stats"]
 
 MS_PER_QUARTER: Final = 900_000
 
@@ -28,12 +28,6 @@ class QuarterStats:
     area_ms: int
     stays: int
     stay_ms: int
-
-
-def quarters(start_ms: int, end_ms: int) -> list[tuple[int, int]]:
-    """The quarter-hours covering [start_ms, end_ms), from the one holding start_ms."""
-    first = start_ms - start_ms % MS_PER_QUARTER
-    return [(q, q + MS_PER_QUARTER) for q in range(first, end_ms, MS_PER_QUARTER)]
 
 
 def quarter_stats(quarter_histograms: Sequence[Histogram]) -> list[QuarterStats]:
@@ -57,27 +51,30 @@ def _add(into: list[int], values: Sequence[int]) -> None:
         into[i] += value
 
 
-def merge_hours(
-    hours: Sequence[tuple[int, int]], quarter_histograms: Sequence[Histogram]
-) -> list[Histogram]:
-    """Hourly histograms as unions of their quarters' (one sweep serves both)."""
+def merge_spans(wanted: Sequence[tuple[int, int]], pieces: Sequence[Histogram]) -> list[Histogram]:
+    """Histograms of the `wanted` spans (local hours, quarter-hours) as unions of the
+    consecutive `pieces` of one sweep; pieces before a wanted span are skipped."""
     merged: list[Histogram] = []
     position = 0
-    for start, end in hours:
+    for start, end in wanted:
         counting: list[int] = []
         lifetime: list[int] = []
         completed_ms = 0
+        covered = start  # the pieces taken so far cover [start, covered)
         last: Histogram | None = None
-        while position < len(quarter_histograms) and quarter_histograms[position].end_ms <= end:
-            quarter = quarter_histograms[position]
-            if quarter.start_ms >= start:
-                _add(counting, quarter.counting_ms)
-                _add(lifetime, quarter.lifetime)
-                completed_ms += quarter.completed_ms
-                last = quarter
+        while position < len(pieces) and pieces[position].end_ms <= end:
+            piece = pieces[position]
+            if piece.start_ms >= start:
+                if piece.start_ms != covered:
+                    break
+                _add(counting, piece.counting_ms)
+                _add(lifetime, piece.lifetime)
+                completed_ms += piece.completed_ms
+                covered = piece.end_ms
+                last = piece
             position += 1
-        if last is None or last.end_ms != end:
-            raise ValueError(f"hour [{start}, {end}) is not a union of the quarters given")
+        if last is None or covered != end:
+            raise ValueError(f"span [{start}, {end}) is not a union of the pieces given")
         merged.append(
             Histogram(
                 start, end, tuple(counting), tuple(lifetime), dict(last.open_at_end), completed_ms

@@ -344,15 +344,23 @@ def _zone_quarters(
     live_end = min(until, now)
     if live_end > stored_until:  # the hour the job has not processed yet
         snapshot = (
-            zone_store.open_stays_before(conn, location_id, trigger_id, stored_until)
+            zone_store.snapshot_at(conn, location_id, trigger_id, stored_until)
             if stored_until > measured_from
             else None
         )
-        opened = {int(k): int(x) for k, x in msgspec.json.decode(snapshot or "{}").items()}
+        opened = (
+            {int(k): int(x) for k, x in msgspec.json.decode(snapshot.open_stays).items()}
+            if snapshot is not None
+            else {}
+        )
         events = [
             ZoneEvent(*row)
             for row in zone_store.read_zone_events(
-                conn, location_id, trigger_id, stored_until, now + 10 * 60_000
+                conn,
+                location_id,
+                trigger_id,
+                stored_until if snapshot is None else snapshot.at,
+                now + 10 * 60_000,
             )
         ]
         stays = replay(events, open_at_start=opened, horizon_ms=now)

@@ -28,8 +28,11 @@ from typing import Any
 import msgspec
 from sqlalchemy import Connection
 
+from footfall.config import DEFAULT_RETENTION_DAYS
 from footfall.domain.agent_config import ConfigBodyError, ConfigProblem, decode_config
+from footfall.domain.histogram import hour_start
 from footfall.domain.ingest import (
+    MS_PER_DAY,
     BodyError,
     EventIn,
     EventRow,
@@ -37,7 +40,7 @@ from footfall.domain.ingest import (
     check_events,
     decode_events,
 )
-from footfall.domain.times import MS_PER_HOUR, now_ms
+from footfall.domain.times import MS_PER_HOUR, now_ms, parse_zone
 from footfall.services import webhooks
 from footfall.services.errors import NotFoundError
 from footfall.services.group_commit import GroupCommitWriter
@@ -122,9 +125,12 @@ class Ingest:
         clock: Callable[[], int] = now_ms,
         *,
         on_commit: Callable[[], None] | None = None,
+        retention_days: float = DEFAULT_RETENTION_DAYS,
     ) -> None:
         self.db = db
         self.clock = clock
+        # Events older than this are refused (SPEC §3): none is ever stored past retention.
+        self.retention_days = retention_days
         # Told after every commit of events, e.g. so the webhook dispatcher looks at once.
         self.on_commit = on_commit
         # location_id -> (config_version, triggers): triggers change rarely, batches often.
@@ -204,7 +210,12 @@ class Ingest:
         version, triggers = self._triggers_at(batch.location_id, version)
         try:
             rows, problems = check_events(
-                batch.location_id, batch.events, triggers, self.clock(), batch.problems
+                batch.location_id,
+                batch.events,
+                triggers,
+                self.clock(),
+                batch.problems,
+                retention_days=self.retention_days,
             )
         except BodyError as exc:
             raise Rejected(413, str(exc)) from None
@@ -323,15 +334,24 @@ class Ingest:
             )
             for c in config.channels
         ]
+        now = self.clock()
         with self.db.write() as conn:
+            before = location_store.get_location(conn, location.id)
             zone, channel_count, trigger_count = location_store.upsert_config(
                 conn,
                 location_id=location.id,
                 version=config.version,
                 timezone=config.timezone,
                 channel_specs=specs,
-                now=self.clock(),
+                now=now,
             )
+            if before is not None and before.timezone != zone:
+                # Local hours moved: recompute the histograms from the oldest raw event
+                # kept, at a boundary of the new zone, so no two hours of a trigger overlap.
+                oldest = now - int(self.retention_days * MS_PER_DAY)
+                zone_store.restart_for_new_zone(
+                    conn, location.id, hour_start(parse_zone(zone), oldest)
+                )
         return ConfigResult(location.id, zone, channel_count, trigger_count)
 
 
@@ -342,10 +362,11 @@ def ingest_locally(
     *,
     config: dict[str, Any] | None = None,
     clock: Callable[[], int] = now_ms,
+    retention_days: float = DEFAULT_RETENTION_DAYS,
 ) -> list[BatchResult]:
     """What an agent does over HTTP, in process (demo, benchmarks, tests): declare `config`
     when given, then store each batch with every rule of the ingest API."""
-    ingest = Ingest(db, clock)
+    ingest = Ingest(db, clock, retention_days=retention_days)
 
     def location() -> LocationRow:
         with db.read() as conn:

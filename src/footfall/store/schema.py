@@ -158,6 +158,8 @@ histograms = Table(
     Column("trigger_id", String(64), nullable=False),
     Column("channel_id", String(64), nullable=False),
     Column("hour_start", BigInteger, nullable=False),
+    # Where the local hour ends (UTC ms): the instant `open_stays` was taken at.
+    Column("hour_end", BigInteger, nullable=False, server_default="0"),
     Column("counting_data", Text, nullable=False),
     Column("lifetime_data", Text, nullable=False),
     Column("computed_at", BigInteger, nullable=False),
@@ -172,7 +174,8 @@ histograms = Table(
 # Per Zone trigger: what the histogram job has computed and what ingest has touched since.
 # Ingest lowers `dirty_from` to the earliest join/leave it stored and bumps `change_seq`, in
 # its own transaction; the job recomputes from there and clears `dirty_from` only if
-# `change_seq` did not move meanwhile.
+# `change_seq` did not move meanwhile. `claimed_by`/`claimed_until` is the lease of the
+# one job run (in any process) working on the trigger.
 zone_progress = Table(
     "zone_progress",
     metadata,
@@ -182,6 +185,8 @@ zone_progress = Table(
     Column("dirty_from", BigInteger, nullable=True),
     Column("change_seq", BigInteger, nullable=False),
     Column("computed_until", BigInteger, nullable=True),
+    Column("claimed_by", String(32), nullable=True),
+    Column("claimed_until", BigInteger, nullable=True),
 )
 
 # Occupancy counters (SPEC §5.3): either enter/exit line triggers or one zone trigger.
@@ -242,6 +247,8 @@ webhook_deliveries = Table(
     # Attempts made before the last replay: the retry schedule restarts from there.
     Column("retry_base", Integer, nullable=False, server_default="0"),
     Column("next_attempt_at", BigInteger, nullable=False),
+    # The attempt holding the lease: only it may record its outcome.
+    Column("claim_token", String(32), nullable=True),
     Column("last_status", Integer, nullable=True),
     Column("last_error", Text, nullable=True),
     Column("created_at", BigInteger, nullable=False),

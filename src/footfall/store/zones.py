@@ -1,11 +1,18 @@
-"""Zone analytics storage: per-trigger progress marks and the histogram rows.
+"""Zone analytics storage: per-trigger progress marks, claims and the histogram rows.
 
 Invariants:
 - `zone_progress.dirty_from` is at or before every join/leave stored since the histogram
   job last finished with that trigger (ingest lowers it in the event's own transaction).
+- At most one job run works on a trigger at a time, in any process: it holds the claim
+  (`claimed_by`, a token of its own, until `claimed_until`), and it writes only while the
+  claim is still its own (`hold_claim` in the writing transaction). A run whose claim
+  lapsed and was taken over writes nothing, so no stale result overwrites a newer one.
 - A histogram row keeps its `id` for ever: a recomputation updates it in place. New rows
   take ids under the location's row lock, in hour order, so `after_id` paging sees them in
-  commit order.
+  commit order. Rows of one trigger never overlap: after a time zone change the rows that
+  reach past the new zone's first recomputed hour are deleted (`restart_for_new_zone`).
+- A row's `open_stays` is the replay state at its `hour_end`; `snapshot_at` finds the
+  latest one at or before an instant, in whatever zone the row was computed.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Connection, and_, bindparam, delete, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, func, or_, select, update
 
 from footfall.domain.stays import ZoneEvent
 from footfall.domain.zone_stats import QuarterStats
@@ -26,12 +33,18 @@ from footfall.store.schema import histograms, locations, zone_progress, zone_qua
 __all__ = [
     "HistogramRow",
     "ProgressRow",
+    "Snapshot",
+    "claim_trigger",
     "finish_progress",
+    "hold_claim",
     "load_progress",
     "lock_location",
     "mark_zone_events",
-    "open_stays_before",
+    "progress_of",
     "read_zone_events",
+    "release_claim",
+    "restart_for_new_zone",
+    "snapshot_at",
     "write_histograms",
     "write_quarters",
 ]
@@ -54,9 +67,34 @@ class HistogramRow:
     trigger_id: str
     channel_id: str
     hour_start: int
+    hour_end: int
     counting_data: str
     lifetime_data: str
     open_stays: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The open stays (JSON {object_id: start}) a replay holds at `at`."""
+
+    at: int
+    open_stays: str
+
+
+_PROGRESS_COLUMNS = (
+    zone_progress.c.location_id,
+    zone_progress.c.trigger_id,
+    zone_progress.c.first_event_ms,
+    zone_progress.c.dirty_from,
+    zone_progress.c.change_seq,
+    zone_progress.c.computed_until,
+)
+
+
+def _key(location_id: int, trigger_id: str) -> ColumnElement[bool]:
+    return and_(
+        zone_progress.c.location_id == location_id, zone_progress.c.trigger_id == trigger_id
+    )
 
 
 def mark_zone_events(conn: Connection, location_id: int, counts: Counter[RollupKey]) -> None:
@@ -88,16 +126,60 @@ def load_progress(conn: Connection) -> list[ProgressRow]:
     return [
         ProgressRow(*row)
         for row in conn.execute(
-            select(
-                zone_progress.c.location_id,
-                zone_progress.c.trigger_id,
-                zone_progress.c.first_event_ms,
-                zone_progress.c.dirty_from,
-                zone_progress.c.change_seq,
-                zone_progress.c.computed_until,
-            ).order_by(zone_progress.c.location_id, zone_progress.c.trigger_id)
+            select(*_PROGRESS_COLUMNS).order_by(
+                zone_progress.c.location_id, zone_progress.c.trigger_id
+            )
         )
     ]
+
+
+def progress_of(conn: Connection, location_id: int, trigger_id: str) -> ProgressRow | None:
+    row = conn.execute(
+        select(*_PROGRESS_COLUMNS).where(_key(location_id, trigger_id))
+    ).one_or_none()
+    return None if row is None else ProgressRow(*row)
+
+
+def claim_trigger(
+    conn: Connection, location_id: int, trigger_id: str, token: str, now: int, until: int
+) -> bool:
+    """Take the trigger for one job run unless another run holds an unexpired claim.
+
+    One conditional UPDATE: on PostgreSQL the row lock makes a concurrent second claimant
+    wait and then see the first one's claim; on SQLite the write transaction serialises.
+    """
+    taken = conn.execute(
+        update(zone_progress)
+        .where(
+            _key(location_id, trigger_id),
+            or_(zone_progress.c.claimed_until.is_(None), zone_progress.c.claimed_until < now),
+        )
+        .values(claimed_by=token, claimed_until=until)
+    ).rowcount
+    return bool(taken)
+
+
+def hold_claim(conn: Connection, location_id: int, trigger_id: str, token: str, until: int) -> bool:
+    """In a writing transaction: keep the claim until `until`, if it is still ours (it
+    may have lapsed and been taken over by another run, which then owns the trigger)."""
+    held = conn.execute(
+        update(zone_progress)
+        .where(_key(location_id, trigger_id), zone_progress.c.claimed_by == token)
+        .values(claimed_until=until)
+    ).rowcount
+    return bool(held)
+
+
+def release_claim(
+    conn: Connection, location_id: int, trigger_id: str, token: str, *, retry_at: int | None
+) -> None:
+    """Give the trigger up; with `retry_at`, no run takes it again before then (back-off
+    after a failure)."""
+    conn.execute(
+        update(zone_progress)
+        .where(_key(location_id, trigger_id), zone_progress.c.claimed_by == token)
+        .values(claimed_by=None, claimed_until=retry_at)
+    )
 
 
 def read_zone_events(
@@ -125,28 +207,66 @@ def read_zone_events(
     return cast(list[ZoneEvent], rows)
 
 
-def open_stays_before(
-    conn: Connection, location_id: int, trigger_id: str, hour_start: int
-) -> str | None:
-    """The open-stays snapshot at the end of the hour just before `hour_start`, if stored."""
+def snapshot_at(
+    conn: Connection, location_id: int, trigger_id: str, instant: int
+) -> Snapshot | None:
+    """The latest stored snapshot taken at or before `instant`, if any."""
     found = conn.execute(
-        select(histograms.c.open_stays)
+        select(histograms.c.hour_end, histograms.c.open_stays)
         .where(
             histograms.c.location_id == location_id,
             histograms.c.trigger_id == trigger_id,
-            histograms.c.hour_start < hour_start,
+            histograms.c.hour_end <= instant,
         )
-        .order_by(histograms.c.hour_start.desc())
+        .order_by(histograms.c.hour_end.desc())
         .limit(1)
+    ).one_or_none()
+    return None if found is None else Snapshot(int(found.hour_end), str(found.open_stays))
+
+
+def restart_for_new_zone(conn: Connection, location_id: int, keep_until: int) -> None:
+    """The location's time zone changed: its local hours are no longer those stored.
+
+    Rows ending after `keep_until` (a boundary of the new zone, no later than the oldest
+    raw event kept) are deleted and recomputed from there in the new zone; older rows,
+    whose raw events are gone, stay as they were computed. With no row kept, a trigger
+    starts again from its first event.
+    """
+    conn.execute(
+        delete(histograms).where(
+            histograms.c.location_id == location_id, histograms.c.hour_end > keep_until
+        )
+    )
+    kept = {
+        str(trigger): int(end)
+        for trigger, end in conn.execute(
+            select(histograms.c.trigger_id, func.max(histograms.c.hour_end))
+            .where(histograms.c.location_id == location_id)
+            .group_by(histograms.c.trigger_id)
+        )
+    }
+    for (trigger,) in conn.execute(
+        select(zone_progress.c.trigger_id).where(zone_progress.c.location_id == location_id)
+    ).all():
+        conn.execute(
+            update(zone_progress)
+            .where(_key(location_id, str(trigger)))
+            .values(
+                computed_until=keep_until if str(trigger) in kept else None,
+                dirty_from=None,
+                # A run that computed in the old zone must not clear what this dirtied.
+                change_seq=zone_progress.c.change_seq + 1,
+            )
+        )
+
+
+def lock_location(conn: Connection, location_id: int) -> str | None:
+    """Take the location's row lock (SQLite: the write transaction already serialises);
+    returns its time zone (None when it is gone)."""
+    found = conn.execute(
+        select(locations.c.timezone).where(locations.c.id == location_id).with_for_update()
     ).scalar_one_or_none()
     return None if found is None else str(found)
-
-
-def lock_location(conn: Connection, location_id: int) -> None:
-    """Take the location's row lock (SQLite: the write transaction already serialises)."""
-    conn.execute(
-        select(locations.c.id).where(locations.c.id == location_id).with_for_update()
-    ).all()
 
 
 def write_histograms(
@@ -182,6 +302,7 @@ def write_histograms(
                 counting_data=bindparam("b_counting"),
                 lifetime_data=bindparam("b_lifetime"),
                 open_stays=bindparam("b_open"),
+                hour_end=bindparam("b_end"),
                 computed_at=now,
             ),
             [
@@ -190,6 +311,7 @@ def write_histograms(
                     "b_counting": r.counting_data,
                     "b_lifetime": r.lifetime_data,
                     "b_open": r.open_stays,
+                    "b_end": r.hour_end,
                 }
                 for r in changed
             ],
@@ -204,6 +326,7 @@ def write_histograms(
                     "trigger_id": r.trigger_id,
                     "channel_id": r.channel_id,
                     "hour_start": r.hour_start,
+                    "hour_end": r.hour_end,
                     "counting_data": r.counting_data,
                     "lifetime_data": r.lifetime_data,
                     "open_stays": r.open_stays,
@@ -218,10 +341,7 @@ def finish_progress(
     conn: Connection, row: ProgressRow, computed_until: int, *, clean: bool
 ) -> None:
     """Record how far the job got; clear `dirty_from` only if nothing was ingested since."""
-    key = and_(
-        zone_progress.c.location_id == row.location_id,
-        zone_progress.c.trigger_id == row.trigger_id,
-    )
+    key = _key(row.location_id, row.trigger_id)
     if clean:
         cleared = conn.execute(
             update(zone_progress)
