@@ -4,6 +4,7 @@ The frame is letterboxed into the model's square input (aspect kept, grey paddin
 output decoded, and boxes mapped back to the frame. Two output layouts are understood:
 `(1, 4 + C, N)` (YOLOv8 and later: cx, cy, w, h, then C class scores) and `(1, N, 5 + C)`
 (YOLOv5: cx, cy, w, h, objectness, then C class scores, multiplied by the objectness).
+(The longer axis is the candidates': thousands of them, against 4 + C or 5 + C values.)
 Only the classes named in the configuration are kept; the rest are not objects here.
 Boxes of one class overlapping by more than 0.5 IoU are merged (non-maximum suppression).
 """
@@ -17,6 +18,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 from cv2.typing import MatLike
+
+from footfall.agent.config import ConfigError
 
 __all__ = ["Found", "YoloOnnx"]
 
@@ -35,7 +38,9 @@ class YoloOnnx:
         try:
             self.net = cv2.dnn.readNetFromONNX(str(path))
         except cv2.error as exc:
-            raise ValueError(f"{path}: OpenCV cannot load this ONNX model ({exc.err})") from None
+            raise ConfigError(
+                f"detector.onnx: OpenCV cannot load {path} as an ONNX model ({exc.err})"
+            ) from None
         self.classes = classes
         self.size = size
         self.confidence = confidence
