@@ -69,7 +69,7 @@ def test_yolov8_output_is_decoded_into_the_frame(tmp_path: Path) -> None:
 
 def test_a_file_that_is_not_a_model_is_refused_clearly(tmp_path: Path) -> None:
     (tmp_path / "m.onnx").write_bytes(b"not a model")
-    with pytest.raises(ConfigError, match="detector.onnx: OpenCV cannot load"):
+    with pytest.raises(ConfigError, match=r"detector\.onnx: OpenCV cannot load"):
         YoloOnnx(tmp_path / "m.onnx", {0}, SIZE, 0.4)
 
 
