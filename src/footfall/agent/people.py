@@ -23,6 +23,8 @@ import cv2
 import numpy as np
 from cv2.typing import MatLike
 
+from footfall.agent.perspective import Perspective
+
 __all__ = ["PeopleDetector", "Person", "covered", "nms"]
 
 Box = tuple[float, float, float, float]
@@ -93,10 +95,11 @@ class PeopleDetector:
         self.hog = cv2.HOGDescriptor()
         self.hog.setSVMDetector(np.array(cv2.HOGDescriptor.getDefaultPeopleDetector()))
         self.first = sweep_first_frame
+        self.perspective = Perspective()
 
     def __call__(self, frame: MatLike, candidates: Sequence[Box]) -> list[Person]:
         height, width = frame.shape[:2]
-        regions = _regions(candidates, width, height)
+        regions = _regions(candidates, width, height, self.perspective)
         if self.first:
             self.first = False
             # The whole frame, for people from a tenth of its height upwards.
@@ -104,7 +107,16 @@ class PeopleDetector:
         found: list[Person] = []
         for region in regions:
             found += self._search(frame, region)
-        return nms(found)
+        # A "person" of the wrong size for where it stands is not one (a pattern on a wall,
+        # a group seen as one giant); the plausible ones teach the sizes.
+        people = []
+        for person in nms(found):
+            _, top, _, feet = person.box
+            if self.perspective.plausible(feet, feet - top):
+                people.append(person)
+                if person.score >= 0.5:
+                    self.perspective.add(feet, feet - top)
+        return people
 
     def _search(self, frame: MatLike, region: _Region) -> list[Person]:
         x1, y1 = int(region.x1), int(region.y1)
@@ -141,11 +153,16 @@ class PeopleDetector:
         return people
 
 
-def _regions(candidates: Sequence[Box], width: int, height: int) -> list[_Region]:
-    """Candidates expanded by the margins a whole person needs, merged where they overlap."""
+def _regions(
+    candidates: Sequence[Box], width: int, height: int, perspective: Perspective
+) -> list[_Region]:
+    """Candidates expanded by the margins a whole person needs, merged where they overlap.
+    Once the scene's sizes are known, a candidate (a head, a pair of legs) is taken to be
+    a person as tall as a person standing at its bottom would be."""
     regions: list[_Region] = []
     for x1, y1, x2, y2 in candidates:
-        h = y2 - y1
+        known = perspective.height(y2)
+        h = y2 - y1 if known is None else known
         if h < MIN_HEIGHT:
             continue
         region = _Region(
