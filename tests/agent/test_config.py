@@ -63,6 +63,16 @@ def test_a_full_configuration(tmp_path: Path) -> None:
         (("id: t-exit", "id: t-enter"), "trigger id 't-enter' is used twice"),
         (("token: ffi_secret\n", ""), "config.token: expected a non-empty string"),
         (("id: cam-door", "id: 'a,b'"), "channels[0].id: must not contain ','"),
+        (("name: Entrance", "name: Entrance\n    fps: 0"), "channels[0].fps: expected frames"),
+        (("name: Entrance", "name: Entrance\n    faces: maybe"), "channels[0].faces: expected"),
+        (
+            ("name: Entrance", "name: Entrance\n    detector: yolo"),
+            "channels[0].detector: expected people, motion or {onnx: path/to/model.onnx}",
+        ),
+        (
+            ("name: Entrance", "name: Entrance\n    detector: {onnx: missing.onnx}"),
+            "channels[0].detector.onnx: ",
+        ),
     ],
 )
 def test_bad_configurations_name_the_field(
@@ -97,3 +107,47 @@ def test_preview_draws_on_a_frame_of_each_source(tmp_path: Path) -> None:
     assert image.shape[:2] == (1440, 1280)  # two 1280x720 frames, one above the other
     # The drawn geometry differs from the untouched frame (the lines are there).
     assert float(abs(image[:720, 630:650].astype(int) - 150).mean()) > 20
+
+
+def test_detector_fps_and_faces(tmp_path: Path) -> None:
+    (tmp_path / "yolo.onnx").write_bytes(b"not checked until the agent starts")
+    path = tmp_path / "agent.yaml"
+    path.write_text(
+        GOOD.replace(
+            "name: Entrance",
+            "name: Entrance\n    fps: 7\n    faces: false\n"
+            "    detector: {onnx: yolo.onnx, classes: {0: Pedestrian, 2: Vehicle/Car},"
+            " size: 320, confidence: 0.5}",
+        )
+    )
+    [channel] = load_config(path).channels
+    assert (channel.fps, channel.faces) == (7.0, False)
+    detector = channel.detector
+    assert (detector.kind, detector.onnx, detector.size, detector.confidence) == (
+        "onnx",
+        tmp_path / "yolo.onnx",
+        320,
+        0.5,
+    )
+    assert detector.classes == ((0, "Pedestrian"), (2, "Vehicle/Car"))
+    path.write_text(GOOD)
+    [default] = load_config(path).channels
+    assert (default.fps, default.faces, default.detector.kind) == (None, True, "people")
+
+
+@pytest.mark.parametrize(
+    ("detector", "message"),
+    [
+        ("{onnx: yolo.onnx, classes: {0: Dog}}", "classes[0]: 'Dog' is not one of Pedestrian"),
+        ("{onnx: yolo.onnx, classes: {a: Pedestrian}}", "classes: 'a' is not a class id"),
+        ("{onnx: yolo.onnx, size: 300}", "size: expected a multiple of 32"),
+        ("{onnx: yolo.onnx, confidence: 2}", "confidence: expected a number between 0 and 1"),
+    ],
+)
+def test_bad_onnx_detectors_name_the_field(tmp_path: Path, detector: str, message: str) -> None:
+    (tmp_path / "yolo.onnx").write_bytes(b"")
+    path = tmp_path / "agent.yaml"
+    path.write_text(GOOD.replace("name: Entrance", f"name: Entrance\n    detector: {detector}"))
+    with pytest.raises(ConfigError) as refused:
+        load_config(path)
+    assert f"channels[0].detector.{message}" in str(refused.value)

@@ -165,6 +165,8 @@ def test_exactly_one_cv2_is_installed() -> None:
     ]
     assert owners == ["opencv-contrib-python-headless"]
     assert len(cv2.HOGDescriptor.getDefaultPeopleDetector()) > 0  # bundled, not downloaded
+    # OpenCV 4 ships the Haar cascades (5 does not): the agent's face detector needs one.
+    assert (Path(cv2.__file__).parent / "data" / "haarcascade_frontalface_default.xml").is_file()
     checked = subprocess.run(
         [sys.executable, "-m", "pip", "check"], capture_output=True, text=True, timeout=120
     )

@@ -9,6 +9,9 @@ channels:
     source: entrance.mp4          # a file, an rtsp:// URL, or a camera index
     start_time: 2026-11-24T09:00:00+01:00   # recorded video: its first frame's time
     loop: false                   # replay a file forever
+    fps: 7                        # the true frame rate, when a file's header is wrong
+    detector: people              # people (default) | motion | {onnx: model.onnx, classes: {...}}
+    faces: true                   # a face found on a person makes its origin Face
     triggers:
       - {id: t-enter, name: Enter, type: Line, line: [[640, 0], [640, 720]],
          direction: forward}
@@ -29,9 +32,28 @@ import yaml
 
 from footfall.domain import vocabulary as v
 
-__all__ = ["AgentConfig", "ChannelConfig", "ConfigError", "TriggerConfig", "load_config"]
+__all__ = [
+    "AgentConfig",
+    "ChannelConfig",
+    "ConfigError",
+    "DetectorConfig",
+    "TriggerConfig",
+    "load_config",
+]
 
 DIRECTIONS = ("forward", "backward", "both")
+DETECTORS = ("people", "motion", "onnx")
+# What a user's ONNX model's class may be counted as: an origin, or Vehicle/<suborigin>.
+ONNX_ORIGINS = (
+    "Pedestrian",
+    "Face",
+    "Vehicle",
+    "Vehicle/Car",
+    "Vehicle/Truck",
+    "Vehicle/Bus",
+    "Vehicle/Motorcycle",
+    "Vehicle/Bicycle",
+)
 
 
 class ConfigError(ValueError):
@@ -52,6 +74,24 @@ class TriggerConfig:
 
 
 @dataclass(frozen=True)
+class DetectorConfig:
+    """How objects are found in a frame.
+
+    `people`: moving regions (background subtraction) and the tracked objects' last places
+    are searched with OpenCV's HOG people detector, which confirms and separates people;
+    moving blobs it does not explain stay objects classified by shape. `motion`: blobs
+    only. `onnx`: a YOLO-format model the user brings (run by OpenCV's DNN module), with
+    its class ids mapped to origins in `classes`; other classes are ignored.
+    """
+
+    kind: str = "people"
+    onnx: Path | None = None
+    classes: tuple[tuple[int, str], ...] = ((0, "Pedestrian"),)
+    size: int = 640  # the model's square input, in pixels
+    confidence: float = 0.4
+
+
+@dataclass(frozen=True)
 class ChannelConfig:
     id: str
     name: str
@@ -61,6 +101,9 @@ class ChannelConfig:
     loop: bool = False
     min_area: int = 600  # smallest blob (px, at full resolution) that is an object
     crossing_frames: int = 3  # frames on the far side before a crossing counts
+    fps: float | None = None  # overrides the rate a file declares (and a stream's)
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
+    faces: bool = True
 
 
 @dataclass(frozen=True)
@@ -137,6 +180,46 @@ def _trigger(raw: Any, where: str) -> TriggerConfig:
     return TriggerConfig(trigger_id, name, kind)
 
 
+def _detector(raw: Any, where: str, base: Path) -> DetectorConfig:
+    if raw is None or raw == "people":
+        return DetectorConfig()
+    if raw == "motion":
+        return DetectorConfig(kind="motion")
+    if not isinstance(raw, dict) or "onnx" not in raw:
+        raise ConfigError(f"{where}: expected people, motion or {{onnx: path/to/model.onnx}}")
+    path = raw["onnx"]
+    if not isinstance(path, str) or not path:
+        raise ConfigError(f"{where}.onnx: expected the path of a .onnx file")
+    model = Path(path) if Path(path).is_absolute() else base / path
+    if not model.is_file():
+        raise ConfigError(f"{where}.onnx: {model} is not a file")
+    classes_raw = raw.get("classes", {0: "Pedestrian"})
+    if not isinstance(classes_raw, dict) or not classes_raw:
+        raise ConfigError(f"{where}.classes: expected a mapping of class ids to origins")
+    classes: list[tuple[int, str]] = []
+    for key, origin in classes_raw.items():
+        if not isinstance(key, int) or key < 0:
+            raise ConfigError(f"{where}.classes: {key!r} is not a class id (0, 1, 2, ...)")
+        if origin not in ONNX_ORIGINS:
+            raise ConfigError(
+                f"{where}.classes[{key}]: {origin!r} is not one of {', '.join(ONNX_ORIGINS)}"
+            )
+        classes.append((key, str(origin)))
+    size = raw.get("size", 640)
+    if not isinstance(size, int) or not 32 <= size <= 4096 or size % 32:
+        raise ConfigError(f"{where}.size: expected a multiple of 32 from 32 to 4096")
+    confidence = raw.get("confidence", 0.4)
+    if not isinstance(confidence, int | float) or not 0 < confidence < 1:
+        raise ConfigError(f"{where}.confidence: expected a number between 0 and 1")
+    return DetectorConfig(
+        kind="onnx",
+        onnx=model,
+        classes=tuple(sorted(classes)),
+        size=size,
+        confidence=float(confidence),
+    )
+
+
 def _channel(raw: Any, where: str, base: Path) -> ChannelConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: expected a mapping")
@@ -165,6 +248,14 @@ def _channel(raw: Any, where: str, base: Path) -> ChannelConfig:
     triggers = raw.get("triggers") or []
     if not isinstance(triggers, list):
         raise ConfigError(f"{where}.triggers: expected a list")
+    fps = raw.get("fps")
+    if fps is not None and (
+        isinstance(fps, bool) or not isinstance(fps, int | float) or not 0 < fps <= 240
+    ):
+        raise ConfigError(f"{where}.fps: expected frames per second between 0 and 240")
+    faces = raw.get("faces", True)
+    if not isinstance(faces, bool):
+        raise ConfigError(f"{where}.faces: expected true or false")
     return ChannelConfig(
         channel_id,
         _text(raw, "name", where, channel_id),
@@ -174,6 +265,9 @@ def _channel(raw: Any, where: str, base: Path) -> ChannelConfig:
         loop=bool(raw.get("loop", False)),
         min_area=int(raw.get("min_area", 600)),
         crossing_frames=int(raw.get("crossing_frames", 3)),
+        fps=None if fps is None else float(fps),
+        detector=_detector(raw.get("detector"), f"{where}.detector", base),
+        faces=faces,
     )
 
 

@@ -1,23 +1,35 @@
-"""Moving objects in a frame: background subtraction (OpenCV MOG2) at half resolution,
-cleaned by morphology, contours to boxes, and a classification from the box's shape that
-says Unknown rather than guess.
+"""Objects in a frame, as detections for the tracker: boxes, a class and a confidence.
 
-Shapes: an upright box (taller than wide) is a Pedestrian; a wide, large box a Vehicle (a
-Car, or a Truck when very large); anything else Unknown. The background model learns fast
-for its first two seconds, then so slowly that a person standing still stays foreground for
-about two minutes (long enough to loiter) while lighting drifts are still absorbed.
+- `people` (the default): motion finds where something moves; OpenCV's HOG people
+  detector, run there and where tracked objects are expected, confirms people and
+  separates those a blob merged (a group walking together is one blob, several people).
+  A blob no person explains stays an object, classified by its shape: upright is a
+  Pedestrian, wide and large a Vehicle (Car, or Truck when very large), else Unknown.
+- `motion`: blobs only, classified by shape.
+- `onnx`: the user's YOLO model finds the objects, its classes mapped by the configuration.
+
+Confidence is what the tracker (ByteTrack) acts on: people the detector confirmed and
+objects of a known shape (>= 0.65) can start a track; a blob of unknown shape (0.5) only
+continues one, so the fragments of a person split by a lamp post do not become objects of
+their own. A face found on a person makes it a Face.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 import supervision as sv
 from cv2.typing import MatLike
 
-__all__ = ["CHANGED", "CLASSES", "DARK", "Detector", "FrameFacts"]
+from footfall.agent.config import DetectorConfig
+from footfall.agent.faces import FaceFinder
+from footfall.agent.motion import CHANGED, DARK, Motion
+from footfall.agent.people import PeopleDetector, covered
+from footfall.agent.yolo import YoloOnnx
+
+__all__ = ["CHANGED", "CLASSES", "DARK", "Detector", "Frame", "FrameFacts"]
 
 # class ids of the detections -> (origin, suborigin)
 CLASSES: dict[int, tuple[str, str]] = {
@@ -25,11 +37,29 @@ CLASSES: dict[int, tuple[str, str]] = {
     1: ("Pedestrian", "Unknown"),
     2: ("Vehicle", "Car"),
     3: ("Vehicle", "Truck"),
+    4: ("Face", ""),
+    5: ("Vehicle", "Bus"),
+    6: ("Vehicle", "Motorcycle"),
+    7: ("Vehicle", "Bicycle"),
+    8: ("Vehicle", "Unknown"),
 }
+PEDESTRIAN, FACE = 1, 4
+_BY_NAME = {
+    "Pedestrian": 1,
+    "Face": 4,
+    "Vehicle": 8,
+    "Vehicle/Car": 2,
+    "Vehicle/Truck": 3,
+    "Vehicle/Bus": 5,
+    "Vehicle/Motorcycle": 6,
+    "Vehicle/Bicycle": 7,
+}
+CONFIRMED = 0.9  # a person the people detector found
+SHAPED = 0.7  # a blob of a known shape
+UNSHAPED = 0.5  # a blob of unknown shape: continues a track, never starts one
 
 Frame = MatLike
-DARK = 15.0  # mean grey level below which the view is blacked out or covered
-CHANGED = 0.6  # fraction of the view in motion above which the camera itself moved
+Box = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
@@ -41,61 +71,77 @@ class FrameFacts:
 
 
 class Detector:
-    def __init__(self, min_area: int = 600, fps: float = 25.0) -> None:
-        self.scale = 0.5
-        self.min_area = min_area * self.scale * self.scale
-        self.subtractor = cv2.createBackgroundSubtractorMOG2(
-            history=int(60 * fps), varThreshold=25, detectShadows=False
-        )
-        self.warmup = int(2 * fps)
-        # MOG2 makes a colour background once its weight passes 1 - backgroundRatio (0.1):
-        # after 0.1 / rate frames. 120 s of stillness, then.
-        self.rate = 0.1 / (120 * fps)
-        self.frames = 0
-        self.kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    scale = Motion.scale
 
-    def __call__(self, frame: Frame) -> FrameFacts:
-        small = cv2.resize(frame, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA)
-        grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-        self.frames += 1
-        mask = self.subtractor.apply(
-            small, learningRate=-1 if self.frames <= self.warmup else self.rate
-        )
-        _, mask = cv2.threshold(mask, 200, 255, cv2.THRESH_BINARY)
-        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self.kernel)
-        mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self.kernel, iterations=2)
-        brightness = float(grey.mean())
-        changed = float(np.count_nonzero(mask)) / mask.size
-        if brightness < DARK or changed > CHANGED:
-            # A covered or moved camera: what "moves" is the whole view, not objects.
-            return FrameFacts(sv.Detections.empty(), mask, brightness, changed)
-        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        boxes: list[list[float]] = []
-        classes: list[int] = []
-        for contour in contours:
-            if cv2.contourArea(contour) < self.min_area:
-                continue
-            x, y, w, h = cv2.boundingRect(contour)
-            boxes.append(
-                [x / self.scale, y / self.scale, (x + w) / self.scale, (y + h) / self.scale]
+    def __init__(
+        self,
+        min_area: int = 600,
+        fps: float = 25.0,
+        config: DetectorConfig | None = None,
+        faces: bool = False,
+    ) -> None:
+        self.config = config or DetectorConfig(kind="motion")
+        self.motion = Motion(min_area, fps)
+        self.people = PeopleDetector() if self.config.kind == "people" else None
+        self.model: YoloOnnx | None = None
+        self.class_map: dict[int, int] = {}
+        if self.config.kind == "onnx" and self.config.onnx is not None:
+            self.class_map = {k: _BY_NAME[name] for k, name in self.config.classes}
+            self.model = YoloOnnx(
+                self.config.onnx, set(self.class_map), self.config.size, self.config.confidence
             )
-            classes.append(_classify(w / self.scale, h / self.scale))
+        self.faces = FaceFinder() if faces else None
+
+    def __call__(self, frame: Frame, expected: Sequence[Box] = ()) -> FrameFacts:
+        """`expected`: where tracked objects should be now (searched for people too)."""
+        facts = self.motion(frame)
+        boxes: list[Box] = []
+        classes: list[int] = []
+        confidence: list[float] = []
+        if facts.sabotaged:
+            pass
+        elif self.model is not None:
+            c = self.config.confidence
+            for found in self.model(frame):
+                boxes.append(found.box)
+                classes.append(self.class_map[found.class_index])
+                confidence.append(0.7 + 0.29 * (found.score - c) / max(1e-6, 1 - c))
+        else:
+            people = self.people(frame, [*facts.blobs, *expected]) if self.people else []
+            for person in people:
+                boxes.append(person.box)
+                classes.append(PEDESTRIAN)
+                confidence.append(CONFIRMED)
+            for blob in facts.blobs:
+                if any(covered(blob, p.box) > 0.3 or covered(p.box, blob) > 0.3 for p in people):
+                    continue  # a part of a person found, or a group the detector separated
+                kind = _classify(blob[2] - blob[0], blob[3] - blob[1])
+                boxes.append(blob)
+                classes.append(kind)
+                if self.people is None:
+                    confidence.append(CONFIRMED)  # motion only: every blob is an object
+                else:
+                    confidence.append(SHAPED if kind else UNSHAPED)
+        if self.faces is not None and boxes:
+            walking = [i for i, k in enumerate(classes) if k == PEDESTRIAN]
+            faces = self.faces(frame, [boxes[i] for i in walking])
+            for i, face in zip(walking, faces, strict=True):
+                if face:
+                    classes[i] = FACE
         if boxes:
             detections = sv.Detections(
                 xyxy=np.array(boxes, dtype=np.float32),
-                confidence=np.full(len(boxes), 0.9, dtype=np.float32),
+                confidence=np.array(confidence, dtype=np.float32),
                 class_id=np.array(classes, dtype=int),
             )
         else:
             detections = sv.Detections.empty()
-        return FrameFacts(
-            detections, mask, float(grey.mean()), float(np.count_nonzero(mask)) / mask.size
-        )
+        return FrameFacts(detections, facts.foreground, facts.brightness, facts.changed)
 
 
 def _classify(width: float, height: float) -> int:
-    if height > 1.4 * width and height > 60:
-        return 1
+    if height > 1.4 * width and height > 40:
+        return PEDESTRIAN
     if width > 1.5 * height and width * height > 9000:
         return 3 if width * height > 40000 else 2
     return 0

@@ -1,10 +1,11 @@
 """Line, zone and scene rules over tracked objects: the events of SPEC §2.
 
 Flicker never counts twice: a line crossing needs the anchor (bottom centre of the box)
-on the far side for `crossing_frames` frames (supervision's LineZone), and a zone join or
-leave needs the anchor inside (outside) for as many frames. Forward on a line A->B is the
-sign of cross(B-A, P-A) going from positive to negative (left to right for a line drawn
-downwards); only crossings of the segment itself count.
+on the far side for `crossing_frames` rows of its track, and a zone join or leave needs the
+anchor inside (outside) for as many. Forward on a line A->B is the sign of cross(B-A, P-A)
+going from positive to negative (left to right for a line drawn downwards); only crossings
+of the segment itself count. These are the rules of the ground-truth counter the agent is
+measured with (`footfall agent-eval`), so a perfect tracker would count exactly.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from footfall.agent.config import TriggerConfig
 from footfall.agent.detect import CHANGED, CLASSES, DARK, FrameFacts
 
 __all__ = ["Emitted", "LineRule", "SceneRule", "ZoneRule"]
-
-ANCHOR = [sv.Position.BOTTOM_CENTER]
 
 
 @dataclass(frozen=True)
@@ -48,60 +47,122 @@ def _classes(detections: sv.Detections) -> list[int]:
     return [int(c) for c in detections.class_id]
 
 
+@dataclass
+class _Side:
+    committed: int  # +1 or -1: the sign of cross(B-A, P-A) the track is counted on
+    last: tuple[float, float]  # the anchor at the track's previous row
+    seen_ms: int
+    candidate: int = 0  # the other side, while the anchor has not stayed there long enough
+    rows: int = 0  # rows on the candidate side so far
+    through: bool = False  # the step onto the candidate side went through the segment
+
+
+Point = tuple[float, float]
+
+
+def _side(a: Point, b: Point, p: Point) -> float:
+    return (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])
+
+
+def _through(a: Point, b: Point, p: Point, q: Point) -> bool:
+    """Whether the step p -> q (p, q on opposite sides of the line) meets the segment AB."""
+    da, db = _side(p, q, a), _side(p, q, b)
+    return (da >= 0 >= db) or (da <= 0 <= db)
+
+
+def _anchors(tracked: sv.Detections) -> list[tuple[float, float]]:
+    return [(float((x1 + x2) / 2), float(y2)) for x1, _, x2, y2 in tracked.xyxy]
+
+
 class LineRule:
+    """A crossing is a change of side by the anchor that (1) steps through the segment
+    and (2) stays on the new side for `frames` rows of the track (the row that got there
+    included); a change that reverts sooner is jitter. A change round the end of the
+    segment moves the track's side without counting. A new track starts on its side:
+    it has crossed nothing. Rows are the frames in which the tracker saw the object, so
+    a track that is briefly lost and found again keeps its side."""
+
     def __init__(self, trigger: TriggerConfig, frames: int) -> None:
         assert trigger.line is not None
-        (ax, ay), (bx, by) = trigger.line
         self.trigger = trigger
-        self.zone = sv.LineZone(
-            start=sv.Point(ax, ay),
-            end=sv.Point(bx, by),
-            triggering_anchors=ANCHOR,
-            minimum_crossing_threshold=frames,
-        )
+        self.a, self.b = trigger.line
+        self.frames = frames
+        self.tracks: dict[int, _Side] = {}
         self.last_ms: float = float("-inf")
 
     def update(self, tracked: sv.Detections, t_ms: int, _facts: FrameFacts) -> list[Emitted]:
-        if len(tracked) == 0:
-            self.zone.trigger(tracked)
-            return []
-        # supervision's "in" is a move from the positive side of cross(B-A, P-A) to the
-        # negative one: the specification's forward.
-        forward, backward = self.zone.trigger(tracked)
-        wanted = self.trigger.direction
         out: list[Emitted] = []
-        for i, (obj, cls) in enumerate(zip(_ids(tracked), _classes(tracked), strict=True)):
-            hit = (forward[i] and wanted in ("forward", "both")) or (
-                backward[i] and wanted in ("backward", "both")
-            )
-            if not hit:
+        wanted = self.trigger.direction
+        rows = zip(_ids(tracked), _classes(tracked), _anchors(tracked), strict=True)
+        for obj, cls, anchor in rows:
+            direction = self._observe(obj, anchor, t_ms)
+            if direction is None or wanted not in (direction, "both"):
                 continue
             out.append(Emitted("TripwireCrossed", self.trigger.id, obj, cls))
             if t_ms - self.last_ms <= 1000:
                 out.append(Emitted("Tailgating", self.trigger.id, obj, cls))
             self.last_ms = t_ms
+        if len(self.tracks) > 1000:  # forget tracks gone for a minute
+            for obj in [o for o, s in self.tracks.items() if t_ms - s.seen_ms > 60_000]:
+                del self.tracks[obj]
         return out
+
+    def _observe(self, obj: int, anchor: tuple[float, float], t_ms: int) -> str | None:
+        value = _side(self.a, self.b, anchor)
+        if value == 0:
+            return None  # on the line: no side (as in the ground truth's rule)
+        side = 1 if value > 0 else -1
+        state = self.tracks.get(obj)
+        if state is None:
+            self.tracks[obj] = _Side(side, anchor, t_ms)
+            return None
+        previous, state.last, state.seen_ms = state.last, anchor, t_ms
+        if side == state.committed:
+            state.candidate, state.rows = 0, 0  # back before it lasted: jitter
+            return None
+        if state.candidate != side:
+            state.candidate, state.rows = side, 0
+            state.through = _through(self.a, self.b, previous, anchor)
+        state.rows += 1
+        if state.rows < self.frames:
+            return None
+        # + to - is forward: left to right for a line drawn downwards.
+        direction = "forward" if state.committed > 0 else "backward"
+        state.committed, state.candidate, state.rows = side, 0, 0
+        return direction if state.through else None
 
 
 @dataclass
 class _Presence:
-    inside: bool = False
-    since_ms: int = 0
-    streak: int = 0  # consecutive frames contradicting `inside`
+    inside: bool
+    seen_ms: int
+    since_ms: int
+    joined: bool = False  # its RegionJoin was sent (so its RegionLeave will be)
+    streak: int = 0  # consecutive rows contradicting `inside`
     loitered: bool = False
-    missing: int = 0
     class_id: int = 0
 
 
 class ZoneRule:
+    """Joins and leaves of the anchor, each once it has lasted `frames` rows of the track.
+    A track first seen inside is inside without a join: it is a person who was there
+    already, or one found again after an occlusion, and counting it would count someone
+    twice. A track the tracker has lost stays inside until the tracker gives it up
+    (`lost_ms`), so a short gap in detection is not a leave and a join."""
+
     def __init__(
-        self, trigger: TriggerConfig, frames: int, shape: tuple[int, int], scale: float
+        self,
+        trigger: TriggerConfig,
+        frames: int,
+        shape: tuple[int, int],
+        scale: float,
+        lost_ms: int = 1500,
     ) -> None:
         assert trigger.polygon is not None
         self.trigger = trigger
         self.frames = frames
-        self.polygon = np.array(trigger.polygon, dtype=np.int64)
-        self.zone = sv.PolygonZone(self.polygon, triggering_anchors=ANCHOR)
+        self.lost_ms = lost_ms
+        self.contour = np.array(trigger.polygon, dtype=np.float32)
         self.objects: dict[int, _Presence] = {}
         self.crowd_since: int | None = None
         self.crowd_on = False
@@ -109,27 +170,28 @@ class ZoneRule:
         self.quiet = 0
         height, width = shape
         mask = np.zeros((height, width), dtype=np.uint8)
-        cv2.fillPoly(mask, [(self.polygon * scale).astype(np.int32)], 255)
+        cv2.fillPoly(mask, [(np.array(trigger.polygon) * scale).astype(np.int32)], 255)
         self.area_mask: npt.NDArray[np.bool_] = mask > 0
         self.area = max(1, int(self.area_mask.sum()))
 
+    def inside(self, anchor: tuple[float, float]) -> bool:
+        return cv2.pointPolygonTest(self.contour, anchor, False) > 0
+
     def update(self, tracked: sv.Detections, t_ms: int, facts: FrameFacts) -> list[Emitted]:
         out: list[Emitted] = []
-        inside_now = self.zone.trigger(tracked) if len(tracked) else np.zeros(0, dtype=bool)
-        present = set()
-        for i, (obj, cls) in enumerate(zip(_ids(tracked), _classes(tracked), strict=True)):
-            present.add(obj)
-            state = self.objects.setdefault(obj, _Presence())
-            state.missing = 0
-            state.class_id = cls
-            self._observe(obj, state, bool(inside_now[i]), t_ms, out)
-        for obj, state in list(self.objects.items()):
-            if obj in present:
+        rows = zip(_ids(tracked), _classes(tracked), _anchors(tracked), strict=True)
+        for obj, cls, anchor in rows:
+            inside = self.inside(anchor)
+            state = self.objects.get(obj)
+            if state is None:
+                self.objects[obj] = _Presence(inside, t_ms, t_ms, class_id=cls)
                 continue
-            state.missing += 1
-            if state.inside:
-                self._observe(obj, state, False, t_ms, out)
-            if not state.inside and state.missing > self.frames:
+            state.seen_ms, state.class_id = t_ms, cls
+            self._observe(obj, state, inside, t_ms, out)
+        for obj, state in list(self.objects.items()):
+            if t_ms - state.seen_ms > self.lost_ms:
+                if state.inside and state.joined:
+                    out.append(Emitted("RegionLeave", self.trigger.id, obj, state.class_id))
                 del self.objects[obj]
         count = sum(1 for s in self.objects.values() if s.inside)
         self._crowd(count, t_ms, out)
@@ -142,8 +204,10 @@ class ZoneRule:
         state.streak = state.streak + 1 if inside != state.inside else 0
         if state.streak >= self.frames:
             state.inside, state.streak = inside, 0
-            kind = "RegionJoin" if inside else "RegionLeave"
-            out.append(Emitted(kind, self.trigger.id, obj, state.class_id))
+            if inside or state.joined:
+                kind = "RegionJoin" if inside else "RegionLeave"
+                out.append(Emitted(kind, self.trigger.id, obj, state.class_id))
+            state.joined = inside
             state.since_ms, state.loitered = t_ms, False
         loiter = self.trigger.loitering_seconds
         if (
@@ -187,35 +251,32 @@ class ZoneRule:
 @dataclass
 class SceneRule:
     trigger: TriggerConfig
-    lost_frames: int
-    seen: dict[int, tuple[int, int]] = field(default_factory=dict)  # obj -> (missing, class)
+    lost_ms: int  # an object unseen this long has disappeared (the tracker gave it up)
+    fps: float
+    seen: dict[int, tuple[int, int]] = field(default_factory=dict)  # obj -> (seen ms, class)
     bad_frames: int = 0
     good_frames: int = 0
     sabotaged: bool = False
 
-    def update(self, tracked: sv.Detections, _t_ms: int, facts: FrameFacts) -> list[Emitted]:
+    def update(self, tracked: sv.Detections, t_ms: int, facts: FrameFacts) -> list[Emitted]:
         out: list[Emitted] = []
         present = dict(zip(_ids(tracked), _classes(tracked), strict=True))
         for obj, cls in present.items():
             if obj not in self.seen:
                 out.append(Emitted("ObjectAppear", self.trigger.id, obj, cls))
-            self.seen[obj] = (0, cls)
-        for obj, (missing, cls) in list(self.seen.items()):
-            if obj in present:
-                continue
-            if missing + 1 > self.lost_frames:
+            self.seen[obj] = (t_ms, cls)
+        for obj, (seen_ms, cls) in list(self.seen.items()):
+            if obj not in present and t_ms - seen_ms > self.lost_ms:
                 del self.seen[obj]
                 out.append(Emitted("ObjectDisappear", self.trigger.id, obj, cls))
-            else:
-                self.seen[obj] = (missing + 1, cls)
         # Sabotage: the view goes dark (covered, blacked out) or changes almost entirely
         # (moved) for half a second; raised once, re-armed after two good seconds.
         bad = facts.brightness < DARK or facts.changed > CHANGED
         self.bad_frames = self.bad_frames + 1 if bad else 0
         self.good_frames = 0 if bad else self.good_frames + 1
-        if not self.sabotaged and self.bad_frames >= max(2, self.lost_frames // 2):
+        if not self.sabotaged and self.bad_frames >= max(2, int(self.fps) // 2):
             self.sabotaged = True
             out.append(Emitted("Sabotage", self.trigger.id))
-        if self.sabotaged and self.good_frames >= 2 * self.lost_frames:
+        if self.sabotaged and self.good_frames >= 2 * int(self.fps):
             self.sabotaged = False
         return out

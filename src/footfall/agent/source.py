@@ -1,7 +1,8 @@
 """Video sources and the time of each frame.
 
-A file is read once (or looped); its frames are timed from `start_time` when given, else
-from the file's modification time minus its duration (so a recorded file gives the same
+A file is read once (or looped); its frames are timed at the channel's `fps` when given
+(else the rate the file declares) from `start_time` when given, else from the file's
+modification time minus its duration (so a recorded file gives the same
 times, hence the same record ids, every time it is processed). A stream or camera is timed
 by the clock when each frame arrives.
 """
@@ -47,6 +48,10 @@ class VideoSource:
         height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
         width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
         capture.release()
+        if self.channel.fps is not None:
+            # The configured rate wins: some files declare a wrong one (PETS 2009's AVI
+            # says 10 fps; it was recorded at 7), and every time and duration follows it.
+            return self.channel.fps, (height, width)
         return (fps if 1 <= fps <= 240 else 25.0), (height, width)
 
     def frames(self, stop: object = None) -> Iterator[tuple[MatLike, int]]:

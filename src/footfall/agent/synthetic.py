@@ -1,6 +1,7 @@
 """Synthetic test videos with known ground truth (for tests and the benchmark).
 
-People are upright figures, cars wide boxes, on a textured still background; every object
+People are upright figures (a "face" is a taller one facing the camera, with a drawn face
+the face detector finds), cars wide boxes, on a textured still background; every object
 follows a scripted path, so which lines it crosses (and in which direction) and which zones
 it enters and leaves is known exactly. Scenarios keep objects apart (separate lanes and
 times) except where the test wants them close.
@@ -26,13 +27,13 @@ WIDTH, HEIGHT, FPS = 1280, 720, 25
 
 @dataclass
 class Actor:
-    kind: str  # "person" or "car"
+    kind: str  # "person", "face" (a person facing the camera) or "car"
     path: list[tuple[int, float, float]]  # (frame, x of the bottom centre, y of it)
     colour: tuple[int, int, int] = (40, 40, 200)
 
     @property
     def size(self) -> tuple[int, int]:
-        return (40, 110) if self.kind == "person" else (200, 80)
+        return {"person": (40, 110), "face": (90, 260)}.get(self.kind, (200, 80))
 
     def position(self, frame: int) -> tuple[float, float] | None:
         """Bottom centre at a frame, linearly between path points; None when absent."""
@@ -138,11 +139,25 @@ def _draw(frame: MatLike, actor: Actor, x: float, y: float) -> None:
     if actor.kind == "person":
         cv2.rectangle(frame, (left + 4, top + 28), (left + w - 4, int(y)), actor.colour, -1)
         cv2.circle(frame, (int(x), top + 14), 13, (60, 90, 160), -1)
+    elif actor.kind == "face":
+        cv2.rectangle(frame, (left + 8, top + 62), (left + w - 8, int(y)), actor.colour, -1)
+        _face(frame, int(x), top + 30)
     else:
         cv2.rectangle(frame, (left, top + 20), (left + w, int(y) - 12), actor.colour, -1)
         cv2.rectangle(frame, (left + 30, top), (left + w - 40, top + 24), actor.colour, -1)
         for wheel in (left + 35, left + w - 35):
             cv2.circle(frame, (wheel, int(y) - 12), 12, (20, 20, 20), -1)
+
+
+def _face(frame: MatLike, cx: int, cy: int, r: int = 26) -> None:
+    """Skin, hair, eyes and brows, nose and mouth: enough for a Haar face cascade."""
+    cv2.ellipse(frame, (cx, cy), (r - 4, r + 2), 0, 0, 360, (170, 190, 220), -1)
+    cv2.rectangle(frame, (cx - r, cy - r - 4), (cx + r, cy - r + 8), (30, 30, 40), -1)
+    for dx in (-9, 9):
+        cv2.ellipse(frame, (cx + dx, cy - 5), (5, 3), 0, 0, 360, (30, 30, 30), -1)
+        cv2.line(frame, (cx + dx - 6, cy - 11), (cx + dx + 6, cy - 11), (40, 40, 50), 2)
+    cv2.line(frame, (cx, cy - 2), (cx, cy + 8), (140, 160, 190), 2)
+    cv2.ellipse(frame, (cx, cy + 15), (8, 3), 0, 0, 360, (60, 60, 120), -1)
 
 
 def render(scenario: Scenario, path: Path, seed: int = 1) -> Path:

@@ -28,7 +28,16 @@ def _agent(quick: bool) -> list[Row]:
     return agent.run(quick)
 
 
+def _agent_accuracy(quick: bool) -> list[Row]:
+    try:
+        from footfall.benchmarks import agent_accuracy
+    except ImportError:  # the agent's extra is not installed: nothing to measure
+        return []
+    return agent_accuracy.run(quick)  # nothing when the real footage is absent
+
+
 BENCHMARKS["agent"] = _agent
+BENCHMARKS["agent-accuracy"] = _agent_accuracy
 
 
 def run_all(quick: bool = False) -> list[Row]:

@@ -6,6 +6,7 @@ sqlite:///footfall.db) and `--json`.
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC
 from pathlib import Path
@@ -303,6 +304,60 @@ def agent(
     except RuntimeError as exc:
         fail(str(exc))
     print(f"done: {sent} events acknowledged by {loaded.server}")
+
+
+@app.command("agent-eval")
+def agent_eval(
+    sequence: Annotated[
+        list[str] | None,
+        typer.Option("--sequence", "-s", help="PETS09-S2L1, TUD-Stadtmitte or TUD-Campus."),
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="The real footage (default: $FOOTFALL_REAL_DATA, ../shared/data/real)."),
+    ] = None,
+    frames: Annotated[int | None, typer.Option(help="Only the first N frames.", min=1)] = None,
+    line: Annotated[
+        list[str] | None, typer.Option(help="NAME=ax,ay,bx,by instead of the documented lines.")
+    ] = None,
+    zone: Annotated[
+        list[str] | None, typer.Option(help="NAME=x1,y1,x2,y2,x3,y3,... instead of the zones.")
+    ] = None,
+    detector: Annotated[
+        str, typer.Option(help="people (the agent's default) or motion (blobs only).")
+    ] = "people",
+    as_json: JsonOption = False,
+) -> None:
+    """The agent on real footage: each line direction and zone beside the ground truth."""
+    try:
+        from footfall.agent import evaluate as ev
+        from footfall.agent.config import DetectorConfig
+    except ImportError as exc:
+        fail(f"the agent needs its extra: pip install 'footfall[agent]' ({exc.name} is missing)")
+    where = ev.data_dir(data)
+    if where is None:
+        fail(f"no real footage at {data or '$' + ev.ENV + ' or ../shared/data/real'}")
+    names = sequence or list(ev.SEQUENCES)
+    unknown = [n for n in names if n not in ev.SEQUENCES]
+    if unknown:
+        fail(f"--sequence: {unknown[0]!r} is not one of {', '.join(ev.SEQUENCES)}")
+    if detector not in ("people", "motion"):
+        fail(f"--detector: expected people or motion, got {detector!r}")
+    chosen = [ev.SEQUENCES[n] for n in names]
+    if line or zone:
+        if len(chosen) != 1:
+            fail("--line and --zone need exactly one --sequence")
+        try:
+            chosen = [ev.with_geometry(chosen[0], line or [], zone or [])]
+        except ValueError as exc:
+            fail(str(exc))
+    results = [
+        ev.evaluate(s, where, frames=frames, detector=DetectorConfig(kind=detector)) for s in chosen
+    ]
+    if as_json:
+        print(json.dumps({"results": [r.as_json() for r in results]}))
+    else:
+        print(ev.render(results))
 
 
 @app.command()
