@@ -34,12 +34,23 @@ def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float
     return value
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no"):
+        return False
+    if raw in ("1", "true", "yes"):
+        return True
+    raise ConfigError(f"{name}={env.get(name)!r}: expected 1 (on) or 0 (off)")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     rate_limit: float = 1.0  # read-API requests per second per key; 0 = no throttle
     retention_days: float = 90.0
     webhook_timeout: float = 10.0
+    # Let webhooks reach loopback, private and link-local addresses (SPEC §6, §9).
+    webhook_allow_private: bool = False
     public_url: str = "http://127.0.0.1:8000"
     admin_token: str | None = None
     # How often the retention purge runs inside `footfall serve` (seconds).
@@ -55,6 +66,7 @@ class Settings:
             rate_limit=_number(env, "FOOTFALL_RATE_LIMIT", 1.0, minimum=0),
             retention_days=_number(env, "FOOTFALL_RETENTION_DAYS", 90.0, minimum=0),
             webhook_timeout=_number(env, "FOOTFALL_WEBHOOK_TIMEOUT", 10.0, minimum=0.001),
+            webhook_allow_private=_flag(env, "FOOTFALL_WEBHOOK_ALLOW_PRIVATE"),
             public_url=(env.get("FOOTFALL_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
             admin_token=env.get("FOOTFALL_ADMIN_TOKEN") or None,
         )

@@ -73,7 +73,10 @@ def create_app(
     database = db or Database(settings.database_url)
 
     dispatcher = Dispatcher(
-        database, timeout=settings.webhook_timeout, schedule=settings.webhook_schedule
+        database,
+        timeout=settings.webhook_timeout,
+        schedule=settings.webhook_schedule,
+        allow_private=settings.webhook_allow_private,
     )
 
     @asynccontextmanager

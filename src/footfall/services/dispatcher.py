@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from footfall import __version__
 from footfall.domain.times import now_ms
 from footfall.domain.webhooks import SCHEDULE, next_delay, sign
+from footfall.services.safe_transport import WebhookTransport
 from footfall.store import webhooks as store
 from footfall.store.db import Database
 from footfall.store.webhooks import Claimed
@@ -51,8 +52,10 @@ class Dispatcher:
         poll_interval: float = 0.2,
         clock: Callable[[], int] = now_ms,
         client: httpx.AsyncClient | None = None,
+        allow_private: bool = False,
     ) -> None:
         self.db = db
+        self.allow_private = allow_private  # FOOTFALL_WEBHOOK_ALLOW_PRIVATE (safe_transport)
         self.timeout = timeout
         self.schedule = tuple(schedule)
         self.poll_interval = poll_interval
@@ -78,7 +81,7 @@ class Dispatcher:
         client = self._client or httpx.AsyncClient(
             timeout=self.timeout,
             headers={"User-Agent": f"Footfall-Webhooks/{__version__}"},
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            transport=WebhookTransport(allow_private=self.allow_private),
         )
         try:
             while True:

@@ -14,12 +14,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import tzinfo
 from typing import Any
-from urllib.parse import urlsplit
 
 import msgspec
 from sqlalchemy import Connection
 
 from footfall.domain.ingest import EventRow
+from footfall.domain.netguard import UrlRejected
 from footfall.domain.times import now_ms, parse_zone
 from footfall.domain.webhooks import (
     KINDS,
@@ -31,6 +31,7 @@ from footfall.domain.webhooks import (
 )
 from footfall.services import occupancy
 from footfall.services.errors import NotFoundError, ServiceError
+from footfall.services.safe_transport import Resolver, check_webhook_url, system_resolver
 from footfall.store import locations as location_store
 from footfall.store import occupancy as occupancy_store
 from footfall.store import webhooks as store
@@ -54,13 +55,22 @@ COALESCE_MS = 1000
 
 
 def create_endpoint(
-    db: Database, *, location_id: int, url: str, kind: str = "events", channel_id: str | None = None
+    db: Database,
+    *,
+    location_id: int,
+    url: str,
+    kind: str = "events",
+    channel_id: str | None = None,
+    allow_private: bool = False,
+    resolver: Resolver = system_resolver,
 ) -> EndpointRow:
+    """A new endpoint; `allow_private` is FOOTFALL_WEBHOOK_ALLOW_PRIVATE (SPEC §6, §9)."""
     if kind not in KINDS:
         raise ServiceError(f"--kind {kind!r}: expected one of {', '.join(KINDS)}")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ServiceError(f"--url {url!r}: expected an http:// or https:// URL with a host")
+    try:
+        check_webhook_url(url, allow_private=allow_private, resolver=resolver)
+    except UrlRejected as exc:
+        raise ServiceError(str(exc)) from None
     if channel_id is not None and kind != "events":
         raise ServiceError(f"--channel: {kind} webhooks cover a whole location; drop --channel")
     with db.write() as conn:
