@@ -14,7 +14,7 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,8 +128,14 @@ def site(db: Database) -> Site:
 class RunningServer:
     """`create_app` served by uvicorn in a thread, on a free loopback port."""
 
-    def __init__(self, settings: Settings, db: Database | None = None) -> None:
-        app = create_app(settings, db=db)
+    def __init__(
+        self, settings: Settings, db: Database | None = None, clock: Callable[[], int] | None = None
+    ) -> None:
+        app = (
+            create_app(settings, db=db)
+            if clock is None
+            else create_app(settings, db=db, clock=clock)
+        )
         config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -12,9 +12,12 @@ from dataclasses import dataclass, replace
 
 from footfall.domain.webhooks import SCHEDULE
 
-__all__ = ["ConfigError", "Settings"]
+__all__ = ["MIN_ADMIN_TOKEN_LENGTH", "ConfigError", "Settings"]
 
 DEFAULT_DATABASE_URL = "sqlite:///footfall.db"
+# A shorter operator token could be guessed despite the sign-in throttle: the dashboard
+# stays off (and says why) rather than run with one.
+MIN_ADMIN_TOKEN_LENGTH = 24
 
 
 class ConfigError(ValueError):
@@ -70,6 +73,27 @@ class Settings:
             public_url=(env.get("FOOTFALL_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
             admin_token=env.get("FOOTFALL_ADMIN_TOKEN") or None,
         )
+
+    @property
+    def dashboard_token(self) -> str | None:
+        """The operator token when it is long enough to enable the dashboard."""
+        token = self.admin_token
+        return token if token is not None and len(token) >= MIN_ADMIN_TOKEN_LENGTH else None
+
+    @property
+    def admin_token_problem(self) -> str | None:
+        """Why a token that is set does not enable the dashboard."""
+        if self.admin_token is None or self.dashboard_token is not None:
+            return None
+        return (
+            f"FOOTFALL_ADMIN_TOKEN has {len(self.admin_token)} characters: it needs at least "
+            f"{MIN_ADMIN_TOKEN_LENGTH}, so the dashboard stays off"
+        )
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Users reach the server over https (perhaps through a TLS proxy)."""
+        return self.public_url.lower().startswith("https://")
 
     def with_database(self, url: str | None) -> Settings:
         return self if not url else replace(self, database_url=url)

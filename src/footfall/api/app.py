@@ -31,6 +31,8 @@ from footfall.services.retention import purge_expired_events
 from footfall.services.webhooks import watch_metrics
 from footfall.store.db import Database
 from footfall.web import views
+from footfall.web.headers import SecurityHeaders
+from footfall.web.throttle import LoginThrottle
 
 from . import feeds, ingest, read, read_schemas
 from .background import Job, run_jobs
@@ -108,6 +110,9 @@ def create_app(
     app.state.ingest = Ingest(database, clock, on_commit=dispatcher.wake)
     app.state.dispatcher = dispatcher
     app.state.reads = ReadApi(database)
+    app.state.login_throttle = LoginThrottle(lambda: clock() / 1000)
+    if settings.admin_token_problem:
+        log.warning("%s", settings.admin_token_problem)
     app.include_router(ingest.router)
     app.include_router(read.router)
     app.include_router(feeds.router)
@@ -122,6 +127,7 @@ def create_app(
 
     _install_error_handlers(app)
     _install_openapi(app)
+    app.add_middleware(SecurityHeaders)
     return app
 
 
