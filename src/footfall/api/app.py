@@ -34,7 +34,7 @@ from footfall.web import views
 from footfall.web.headers import SecurityHeaders
 from footfall.web.throttle import LoginThrottle
 
-from . import feeds, ingest, read, read_schemas
+from . import access_log, feeds, ingest, read, read_schemas
 from .background import Job, run_jobs
 from .envelope import Code, error
 
@@ -73,6 +73,8 @@ def create_app(
 ) -> FastAPI:
     settings = settings or Settings.from_env()
     database = db or Database(settings.database_url)
+    database.require_key()  # fail at start, not at the first request, without the secrets' key
+    access_log.install()
 
     dispatcher = Dispatcher(
         database,

@@ -17,11 +17,13 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import httpx
 from starlette.concurrency import run_in_threadpool
 
 from footfall import __version__
+from footfall.domain.sealing import WEBHOOK_SECRET
 from footfall.domain.times import now_ms
 from footfall.domain.webhooks import SCHEDULE, next_delay, sign
 from footfall.services.safe_transport import WebhookTransport
@@ -114,7 +116,9 @@ class Dispatcher:
 
     def _claim(self, endpoint_id: int) -> Claimed | None:
         with self.db.write() as conn:
-            return store.claim_next(conn, endpoint_id, self.clock(), self.lease_ms)
+            claimed = store.claim_next(conn, endpoint_id, self.clock(), self.lease_ms)
+        # The endpoint's secret is sealed at rest (domain.sealing): open it to sign.
+        return claimed and replace(claimed, secret=self.db.unseal(claimed.secret, WEBHOOK_SECRET))
 
     async def _drain(self, client: httpx.AsyncClient, endpoint_id: int) -> None:
         while True:

@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from footfall.domain.ingest import EventRow
 from footfall.domain.netguard import UrlRejected
+from footfall.domain.sealing import WEBHOOK_SECRET
 from footfall.domain.times import now_ms, parse_zone
 from footfall.domain.webhooks import (
     KINDS,
@@ -73,6 +74,8 @@ def create_endpoint(
         raise ServiceError(str(exc)) from None
     if channel_id is not None and kind != "events":
         raise ServiceError(f"--channel: {kind} webhooks cover a whole location; drop --channel")
+    secret = new_secret()
+    sealed = db.keyring.seal(secret, WEBHOOK_SECRET)  # never stored in clear
     with db.write() as conn:
         location = location_store.get_location(conn, location_id)
         if location is None:
@@ -91,7 +94,7 @@ def create_endpoint(
             channel_id,
             kind,
             url,
-            new_secret(),
+            sealed,
             True,
             now_ms(),
         )
@@ -102,7 +105,7 @@ def create_endpoint(
             for metric, (payload, _) in _metric_payloads(conn, endpoint, zone, now_ms()).items():
                 value = _ENCODER.encode(payload).decode()
                 store.upsert_metric_state(conn, endpoint.id, metric, value, 0, exists=False)
-    return endpoint
+    return replace(endpoint, secret=secret)  # shown once, to the caller
 
 
 def list_endpoints(db: Database, location_id: int | None = None) -> list[EndpointRow]:

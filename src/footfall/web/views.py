@@ -378,25 +378,23 @@ async def replay(request: Request) -> Response:
 
 
 def _feed_rows(request: Request) -> list[dict[str, Any]]:
-    public = _settings(request).public_url
     return [
         {
-            "token": f.token,
+            "id": f.id,
+            "token_prefix": f.token_prefix,
             "name": f.name,
             "location_id": f.location_id,
             "metric": f.metric,
             "granularity": f.granularity,
             "period": f.period,
             "revoked": f.revoked_at is not None,
-            "json_url": f"{public}/feed/report/{f.token}",
-            "csv_url": f"{public}/feed/report/{f.token}/csv",
         }
         for f in feeds.list_feeds(_db(request))
     ]
 
 
 @router.get("/feeds")
-async def feeds_page(request: Request) -> Response:
+async def feeds_page(request: Request, created: Any = None) -> Response:
     _session(request)
     rows = await run_in_threadpool(_feed_rows, request)
     locations = await run_in_threadpool(management.list_locations, _db(request))
@@ -409,6 +407,7 @@ async def feeds_page(request: Request) -> Response:
         metrics=METRICS,
         periods=PERIODS,
         granularities=GRANULARITIES,
+        created=created,
     )
 
 
@@ -429,15 +428,19 @@ async def create_feed(request: Request) -> Response:
         )
     except (ValueError, ServiceError) as exc:
         return _back("/feeds", f"Not created: {exc}")
-    return _back("/feeds", f"Feed {created.name!r} created.")
+    # Rendered directly: the token is stored only as a hash, so its URLs are shown once.
+    base = f"{_settings(request).public_url}/feed/report/{created.token}"
+    shown = {"name": created.feed.name, "json_url": base, "csv_url": f"{base}/csv"}
+    return await feeds_page(request, created=shown)
 
 
 @router.post("/feeds/revoke")
 async def revoke_feed(request: Request) -> Response:
     form = await _form(request)
     try:
-        await run_in_threadpool(feeds.revoke_feed, _db(request), form.get("token", ""))
-    except ServiceError as exc:
+        feed_id = int(form.get("feed_id", ""))
+        await run_in_threadpool(feeds.revoke_feed_by_id, _db(request), feed_id)
+    except (ValueError, ServiceError) as exc:
         return _back("/feeds", f"Not revoked: {exc}")
     return _back("/feeds", "Feed revoked: its URLs now answer 404.")
 
