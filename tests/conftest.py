@@ -14,7 +14,7 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,9 +28,13 @@ from footfall.config import Settings
 from footfall.services import management
 from footfall.store.db import Database
 from footfall.store.migrate import upgrade
+from footfall.store.secret_key import ENV as SECRET_KEY_ENV
 from tests import helpers
 
 PG_ENV = "FOOTFALL_TEST_DATABASE_URL"
+# PostgreSQL deployments must set FOOTFALL_SECRET_KEY; SQLite ones use the key file that
+# `footfall init` (store.migrate.upgrade) creates beside the database.
+PG_SECRET_KEY = "dGVzdHMtb25seS1rZXktZm9yLXBvc3RncmVzcWwtMDE="
 ENGINES = ["sqlite", "postgresql"]
 # Tests pin their events to fixed dates across seasons (EDT and EST, DST days), so the
 # servers they start keep raw events for ten years; retention itself is tested with the
@@ -51,7 +55,7 @@ def _pg_url_for(database: str) -> str:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "footfall.db"
-    db = Database(f"sqlite:///{path}")
+    db = Database(f"sqlite:///{path}", secret_key="")  # "": the key file, whatever the env
     upgrade(db)
     db.dispose()
     return path
@@ -78,14 +82,21 @@ def engine(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def db_url(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A freshly migrated, empty database of the engine under test."""
+def db_url(
+    engine: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A freshly migrated, empty database of the engine under test, with its secrets' key
+    where a deployment keeps it (a key file beside SQLite, the variable for PostgreSQL)."""
     if engine == "sqlite":
+        monkeypatch.delenv(SECRET_KEY_ENV, raising=False)
         template: Path = request.getfixturevalue("sqlite_template")
         path = tmp_path / "footfall.db"
         shutil.copyfile(template, path)
+        shutil.copyfile(f"{template}.key", f"{path}.key")
+        os.chmod(f"{path}.key", 0o600)
         yield f"sqlite:///{path}"
         return
+    monkeypatch.setenv(SECRET_KEY_ENV, PG_SECRET_KEY)
     template_name: str = request.getfixturevalue("pg_template")
     name = f"footfall_test_{secrets.token_hex(6)}"
     with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
@@ -133,8 +144,14 @@ def site(db: Database) -> Site:
 class RunningServer:
     """`create_app` served by uvicorn in a thread, on a free loopback port."""
 
-    def __init__(self, settings: Settings, db: Database | None = None) -> None:
-        app = create_app(settings, db=db)
+    def __init__(
+        self, settings: Settings, db: Database | None = None, clock: Callable[[], int] | None = None
+    ) -> None:
+        app = (
+            create_app(settings, db=db)
+            if clock is None
+            else create_app(settings, db=db, clock=clock)
+        )
         config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

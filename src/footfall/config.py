@@ -12,13 +12,22 @@ from dataclasses import dataclass, replace
 
 from footfall.domain.webhooks import SCHEDULE
 
-__all__ = ["DEFAULT_RETENTION_DAYS", "MIN_RETENTION_DAYS", "ConfigError", "Settings"]
+__all__ = [
+    "DEFAULT_RETENTION_DAYS",
+    "MIN_ADMIN_TOKEN_LENGTH",
+    "MIN_RETENTION_DAYS",
+    "ConfigError",
+    "Settings",
+]
 
 DEFAULT_DATABASE_URL = "sqlite:///footfall.db"
 DEFAULT_RETENTION_DAYS = 90.0
 # Less would refuse yesterday's events from an agent that was offline overnight, and the
 # histogram job needs the previous day's raw events to finish it.
 MIN_RETENTION_DAYS = 2.0
+# A shorter operator token could be guessed despite the sign-in throttle: the dashboard
+# stays off (and says why) rather than run with one.
+MIN_ADMIN_TOKEN_LENGTH = 24
 
 
 class ConfigError(ValueError):
@@ -38,12 +47,23 @@ def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float
     return value
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no"):
+        return False
+    if raw in ("1", "true", "yes"):
+        return True
+    raise ConfigError(f"{name}={env.get(name)!r}: expected 1 (on) or 0 (off)")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     rate_limit: float = 1.0  # read-API requests per second per key; 0 = no throttle
     retention_days: float = DEFAULT_RETENTION_DAYS
     webhook_timeout: float = 10.0
+    # Let webhooks reach loopback, private and link-local addresses (SPEC §6, §9).
+    webhook_allow_private: bool = False
     public_url: str = "http://127.0.0.1:8000"
     admin_token: str | None = None
     # How often the retention purge runs inside `footfall serve` (seconds).
@@ -61,6 +81,7 @@ class Settings:
                 env, "FOOTFALL_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, minimum=MIN_RETENTION_DAYS
             ),
             webhook_timeout=_number(env, "FOOTFALL_WEBHOOK_TIMEOUT", 10.0, minimum=0.001),
+            webhook_allow_private=_flag(env, "FOOTFALL_WEBHOOK_ALLOW_PRIVATE"),
             public_url=(env.get("FOOTFALL_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
             admin_token=env.get("FOOTFALL_ADMIN_TOKEN") or None,
         )
@@ -71,6 +92,27 @@ class Settings:
                 f"FOOTFALL_RETENTION_DAYS={self.retention_days:g}: expected a number of days "
                 f">= {MIN_RETENTION_DAYS:g}"
             )
+
+    @property
+    def dashboard_token(self) -> str | None:
+        """The operator token when it is long enough to enable the dashboard."""
+        token = self.admin_token
+        return token if token is not None and len(token) >= MIN_ADMIN_TOKEN_LENGTH else None
+
+    @property
+    def admin_token_problem(self) -> str | None:
+        """Why a token that is set does not enable the dashboard."""
+        if self.admin_token is None or self.dashboard_token is not None:
+            return None
+        return (
+            f"FOOTFALL_ADMIN_TOKEN has {len(self.admin_token)} characters: it needs at least "
+            f"{MIN_ADMIN_TOKEN_LENGTH}, so the dashboard stays off"
+        )
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Users reach the server over https (perhaps through a TLS proxy)."""
+        return self.public_url.lower().startswith("https://")
 
     def with_database(self, url: str | None) -> Settings:
         return self if not url else replace(self, database_url=url)

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from footfall.benchmarks.harness import ServerProcess
 from footfall.benchmarks.receiver import Answer, Receiver, verify_standard_webhook
 from footfall.cli.main import app
+from footfall.config import Settings
 from footfall.domain.times import format_utc, parse_instant
 from footfall.services import occupancy, webhooks
 from footfall.services.dispatcher import Dispatcher
@@ -77,6 +78,16 @@ def expected_payload(sent: dict[str, Any], location_id: int) -> dict[str, Any]:
     }
 
 
+# Every receiver here listens on loopback: these tests allow private targets explicitly
+# (tests/e2e/test_ssrf.py shows that nothing else does).
+LOOPBACK = {"FOOTFALL_WEBHOOK_ALLOW_PRIVATE": "1"}
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(database_url=db_url, rate_limit=0, webhook_allow_private=True)
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     r = Receiver().start()
@@ -88,11 +99,17 @@ def test_every_event_arrives_exactly_as_specified_and_signed(
     server: RunningServer, http: httpx.Client, db: Database, site: Site, receiver: Receiver
 ) -> None:
     put_config(http, site.ingest_token)
-    everything = webhooks.create_endpoint(db, location_id=site.location_id, url=receiver.url)
+    everything = webhooks.create_endpoint(
+        db, allow_private=True, location_id=site.location_id, url=receiver.url
+    )
     floor_only = Receiver().start()
     try:
         floor = webhooks.create_endpoint(
-            db, location_id=site.location_id, url=floor_only.url, channel_id="cam-floor"
+            db,
+            allow_private=True,
+            location_id=site.location_id,
+            url=floor_only.url,
+            channel_id="cam-floor",
         )
         assert everything.secret.startswith("whsec_")
         sent = [event(i, when=recent(i % 90), snapshot_id=-i) for i in range(1, 241)]
@@ -147,9 +164,13 @@ def test_retries_follow_the_schedule_until_the_receiver_recovers(db: Database, s
         )
 
     receiver = Receiver(script)  # not started yet: connections are refused
-    endpoint = webhooks.create_endpoint(db, location_id=site.location_id, url=receiver.url)
+    endpoint = webhooks.create_endpoint(
+        db, allow_private=True, location_id=site.location_id, url=receiver.url
+    )
     ingest_directly(db, site.location_id, [event(1)])
-    dispatcher = Dispatcher(db, timeout=1.0, schedule=schedule, poll_interval=0.05)
+    dispatcher = Dispatcher(
+        db, allow_private=True, timeout=1.0, schedule=schedule, poll_interval=0.05
+    )
     started = time.monotonic()
     with DispatcherThread(dispatcher):
         time.sleep(0.2)  # the first attempt meets a closed port
@@ -197,10 +218,16 @@ def test_exhausted_retries_fail_and_410_disables_until_enabled(
     gone = Receiver(lambda _n: Answer(410)).start()
     broken = Receiver(lambda _n: Answer(500)).start()
     try:
-        gone_endpoint = webhooks.create_endpoint(db, location_id=site.location_id, url=gone.url)
-        broken_endpoint = webhooks.create_endpoint(db, location_id=site.location_id, url=broken.url)
+        gone_endpoint = webhooks.create_endpoint(
+            db, allow_private=True, location_id=site.location_id, url=gone.url
+        )
+        broken_endpoint = webhooks.create_endpoint(
+            db, allow_private=True, location_id=site.location_id, url=broken.url
+        )
         ingest_directly(db, site.location_id, [event(1)])
-        dispatcher = Dispatcher(db, timeout=1.0, schedule=(0.1, 0.1), poll_interval=0.05)
+        dispatcher = Dispatcher(
+            db, allow_private=True, timeout=1.0, schedule=(0.1, 0.1), poll_interval=0.05
+        )
         with DispatcherThread(dispatcher):
             broken.wait_for(lambda got: len(got) >= 3)
             gone.wait_for(lambda got: len(got) >= 1)
@@ -255,7 +282,7 @@ def test_exhausted_retries_fail_and_410_disables_until_enabled(
             "status": "pending",
         }
         gone.answer = lambda _n: Answer(200)
-        with DispatcherThread(Dispatcher(db, timeout=1.0, poll_interval=0.05)):
+        with DispatcherThread(Dispatcher(db, allow_private=True, timeout=1.0, poll_interval=0.05)):
             gone.wait_for(lambda got: any(r.status == 200 for r in got))
         assert gone.received[-1].webhook_id == gone.received[0].webhook_id  # same delivery
     finally:
@@ -265,9 +292,9 @@ def test_exhausted_retries_fail_and_410_disables_until_enabled(
 
 def test_serve_killed_mid_delivery_loses_nothing(db_url: str, db: Database, site: Site) -> None:
     slow = Receiver(lambda n: Answer(200, delay=1.0 if n < 3 else 0.0)).start()
-    server = ServerProcess(db_url, {"FOOTFALL_WEBHOOK_TIMEOUT": "2"})
+    server = ServerProcess(db_url, {**LOOPBACK, "FOOTFALL_WEBHOOK_TIMEOUT": "2"})
     try:
-        webhooks.create_endpoint(db, location_id=site.location_id, url=slow.url)
+        webhooks.create_endpoint(db, allow_private=True, location_id=site.location_id, url=slow.url)
         server.start()
         with httpx.Client(base_url=server.url) as http:
             put_config(http, site.ingest_token)
@@ -305,10 +332,14 @@ def test_two_dispatcher_processes_never_attempt_a_delivery_twice_at_once(
     if engine != "postgresql":
         pytest.skip("several dispatcher processes share a database only on PostgreSQL")
     receiver = Receiver(lambda _n: Answer(200, delay=0.05)).start()
-    servers = [ServerProcess(db_url), ServerProcess(db_url)]
+    servers = [ServerProcess(db_url, LOOPBACK), ServerProcess(db_url, LOOPBACK)]
     try:
-        webhooks.create_endpoint(db, location_id=site.location_id, url=receiver.url)
-        second = webhooks.create_endpoint(db, location_id=site.location_id, url=receiver.url)
+        webhooks.create_endpoint(
+            db, allow_private=True, location_id=site.location_id, url=receiver.url
+        )
+        second = webhooks.create_endpoint(
+            db, allow_private=True, location_id=site.location_id, url=receiver.url
+        )
         for server in servers:
             server.start()
         with httpx.Client(base_url=servers[0].url) as a, httpx.Client(base_url=servers[1].url) as b:
@@ -352,10 +383,10 @@ def test_occupancy_and_queue_changes_are_coalesced_and_signed(
     receiver = Receiver().start()
     try:
         occupancy_hook = webhooks.create_endpoint(
-            db, location_id=site.location_id, url=receiver.url, kind="occupancy"
+            db, allow_private=True, location_id=site.location_id, url=receiver.url, kind="occupancy"
         )
         queue_hook = webhooks.create_endpoint(
-            db, location_id=site.location_id, url=receiver.url, kind="queue"
+            db, allow_private=True, location_id=site.location_id, url=receiver.url, kind="queue"
         )
         time.sleep(1.2)
         assert receiver.received == []  # the current value waits for its next change
@@ -453,7 +484,9 @@ def test_an_endpoint_created_between_batches_gets_the_next_one(
     """Ingest caches a location's endpoints; creating one must still catch the next batch."""
     put_config(http, site.ingest_token)
     ok(post_events(http, site.ingest_token, [event(1)]))  # cached: no endpoint yet
-    endpoint = webhooks.create_endpoint(db, location_id=site.location_id, url=receiver.url)
+    endpoint = webhooks.create_endpoint(
+        db, allow_private=True, location_id=site.location_id, url=receiver.url
+    )
     ok(post_events(http, site.ingest_token, [event(2)]))
     receiver.wait_for(lambda got: len(got) >= 1)
     assert [e["record_id"] for e in receiver.events()] == [2]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from footfall.cli.main import app
+from footfall.domain.sealing import API_KEY_SECRET
 from footfall.services.management import hash_token
 from footfall.store.db import Database
 from footfall.store.migrate import head_revision
@@ -58,7 +59,9 @@ def test_accounts_keys_locations(db_url: str, db: Database) -> None:
     # The ingest token is stored only as its hash.
     assert stored.ingest_token_hash == hash_token(location["ingest_token"])
     assert location["ingest_token"] not in str(tuple(stored))
-    assert secret_row == key["secret"]
+    # The API secret is sealed with the server key: not in clear, yet recoverable.
+    assert key["secret"] not in secret_row
+    assert db.unseal(secret_row, API_KEY_SECRET) == key["secret"]
 
     assert cli("accounts", "list", "--db", db_url) == {"accounts": [account]}
     listed = cli("locations", "list", "--db", db_url)["locations"]

@@ -326,7 +326,9 @@ def test_cli_create_list_revoke_and_bad_options(db_url: str, db: Database, site:
     assert made["json_url"] == f"http://127.0.0.1:8000/feed/report/{made['token']}"
     assert made["csv_url"] == made["json_url"] + "/csv"
     listed = json.loads(run("feeds", "list", "--json").stdout)["feeds"]
-    assert [f["token"] for f in listed] == [made["token"]]
+    # The token is shown once: the list has its first 8 characters, never the URLs.
+    assert [f["token_prefix"] for f in listed] == [made["token"][:8]]
+    assert made["token"] not in json.dumps(listed)
     for args, words in [
         (["--metric", "people"], "--metric 'people'"),
         (["--metric", "occupancy", "--triggers", "t-enter"], "--triggers does not apply"),

@@ -31,8 +31,10 @@ from footfall.services.retention import purge_expired_events
 from footfall.services.webhooks import watch_metrics
 from footfall.store.db import Database
 from footfall.web import views
+from footfall.web.headers import SecurityHeaders
+from footfall.web.throttle import LoginThrottle
 
-from . import feeds, ingest, read, read_schemas
+from . import access_log, feeds, ingest, read, read_schemas
 from .background import Job, run_jobs
 from .envelope import Code, error
 
@@ -71,9 +73,14 @@ def create_app(
 ) -> FastAPI:
     settings = settings or Settings.from_env()
     database = db or Database(settings.database_url)
+    database.require_key()  # fail at start, not at the first request, without the secrets' key
+    access_log.install()
 
     dispatcher = Dispatcher(
-        database, timeout=settings.webhook_timeout, schedule=settings.webhook_schedule
+        database,
+        timeout=settings.webhook_timeout,
+        schedule=settings.webhook_schedule,
+        allow_private=settings.webhook_allow_private,
     )
 
     @asynccontextmanager
@@ -107,6 +114,9 @@ def create_app(
     )
     app.state.dispatcher = dispatcher
     app.state.reads = ReadApi(database)
+    app.state.login_throttle = LoginThrottle(lambda: clock() / 1000)
+    if settings.admin_token_problem:
+        log.warning("%s", settings.admin_token_problem)
     app.include_router(ingest.router)
     app.include_router(read.router)
     app.include_router(feeds.router)
@@ -121,6 +131,7 @@ def create_app(
 
     _install_error_handlers(app)
     _install_openapi(app)
+    app.add_middleware(SecurityHeaders)
     return app
 
 

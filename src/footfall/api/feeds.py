@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse, Response
 
-from footfall.domain.feeds import csv_document
+from footfall.domain.feeds import content_disposition, csv_document
 from footfall.services.errors import NotFoundError
 from footfall.services.feeds import Report, build_report
 
@@ -59,5 +59,5 @@ async def report_csv(request: Request, token: str) -> Response:
     return Response(
         csv_document(times, series).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'inline; filename="{report.feed.name}.csv"'},
+        headers={"Content-Disposition": content_disposition(report.feed.name, ".csv")},
     )

@@ -50,6 +50,10 @@ def _events(first: int, count: int) -> list[dict[str, object]]:
     ]
 
 
+# The benchmark receiver listens on loopback.
+LOOPBACK = {"FOOTFALL_WEBHOOK_ALLOW_PRIVATE": "1"}
+
+
 def _percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
@@ -60,12 +64,14 @@ def latency(seconds: float) -> tuple[list[float], list[float], int, int]:
     with tempfile.TemporaryDirectory() as tmp:
         site = new_site(f"sqlite:///{Path(tmp) / 'hooks.db'}")
         db = Database(site.db_url)
-        webhooks.create_endpoint(db, location_id=site.location_id, url=receiver.url)
+        webhooks.create_endpoint(
+            db, allow_private=True, location_id=site.location_id, url=receiver.url
+        )
         db.dispose()
         sent_at: dict[int, float] = {}
         ingest_latency: list[float] = []
         with (
-            running_server(site.db_url) as base,
+            running_server(site.db_url, LOOPBACK) as base,
             httpx.Client(
                 base_url=base, headers={"Authorization": f"Bearer {site.ingest_token}"}
             ) as http,
@@ -103,10 +109,12 @@ def throughput(endpoints: int, batches: int) -> tuple[float, float]:
         site = new_site(f"sqlite:///{Path(tmp) / 'fanout.db'}")
         db = Database(site.db_url)
         for n in range(endpoints):
-            webhooks.create_endpoint(db, location_id=site.location_id, url=f"{receiver.url}/{n}")
+            webhooks.create_endpoint(
+                db, allow_private=True, location_id=site.location_id, url=f"{receiver.url}/{n}"
+            )
         db.dispose()
         with (
-            running_server(site.db_url) as base,
+            running_server(site.db_url, LOOPBACK) as base,
             httpx.Client(
                 base_url=base, headers={"Authorization": f"Bearer {site.ingest_token}"}
             ) as http,

@@ -30,13 +30,11 @@ def _ints(option: str, text: str | None) -> tuple[int, ...]:
         fail(f"{option} {text!r}: expected ids, comma-separated")
 
 
-def _shown(feed: FeedRow, public_url: str) -> dict[str, Any]:
-    base = f"{public_url}/feed/report/{feed.token}"
+def _shown(feed: FeedRow) -> dict[str, Any]:
+    """A feed as listed: its token's first characters only (the token is not stored)."""
     return {
-        "token": feed.token,
-        "json_url": base,
-        "csv_url": f"{base}/csv",
         "id": feed.id,
+        "token_prefix": feed.token_prefix,
         "location_id": feed.location_id,
         "name": feed.name,
         "metric": feed.metric,
@@ -74,7 +72,7 @@ def create(
 ) -> None:
     """Create a feed; prints its JSON and CSV URLs (from FOOTFALL_PUBLIC_URL)."""
     with reporting_errors(), open_db(db) as database:
-        feed = feeds.create_feed(
+        issued = feeds.create_feed(
             database,
             location_id=location,
             name=name,
@@ -89,7 +87,13 @@ def create(
             until=until,
             granularity=granularity,
         )
-        emit(_shown(feed, settings_for(db).public_url), as_json=as_json, title="Feed created")
+        base = f"{settings_for(db).public_url}/feed/report/{issued.token}"
+        shown = {"token": issued.token, "json_url": base, "csv_url": f"{base}/csv"}
+        emit(
+            {**shown, **_shown(issued.feed)},
+            as_json=as_json,
+            title="Feed created (its URLs are shown only now: the token is stored as a hash)",
+        )
 
 
 @feeds_app.command("list")
@@ -98,10 +102,9 @@ def list_(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List feeds with their URLs."""
+    """List feeds (their tokens' first characters: the URLs are shown once, at creation)."""
     with reporting_errors(), open_db(db) as database:
-        public = settings_for(db).public_url
-        rows = [_shown(f, public) for f in feeds.list_feeds(database, location)]
+        rows = [_shown(f) for f in feeds.list_feeds(database, location)]
         emit_table(
             "feeds", rows, as_json=as_json, empty="No feeds yet: `footfall feeds create --help`."
         )

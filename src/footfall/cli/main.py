@@ -47,17 +47,49 @@ app.add_typer(occupancy_app, name="occupancy")
 app.add_typer(queues_app, name="queues")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(feeds_app, name="feeds")
+secrets_app = typer.Typer(
+    help="The server key that seals API and webhook secrets at rest.", no_args_is_help=True
+)
+app.add_typer(secrets_app, name="secrets")
 
 
 @app.command()
 def init(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Create or upgrade the database schema (safe to run again)."""
+    """Create or upgrade the database schema (safe to run again); on SQLite without
+    FOOTFALL_SECRET_KEY, also the key file that seals secrets (beside the database)."""
     with reporting_errors(), open_db(db, migrated=False) as database:
+        if not database.is_sqlite:
+            database.require_key()  # PostgreSQL: FOOTFALL_SECRET_KEY must be set (clear error)
         revision = upgrade(database)
+        database.require_key()  # SQLite: the key file (just made) or the variable, well-formed
         emit(
             {"database": database.url, "schema_version": revision},
             as_json=as_json,
             title="Database ready",
+        )
+
+
+@secrets_app.command("rotate")
+def secrets_rotate(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Re-seal every API and webhook secret under a new key.
+
+    Key file (SQLite): a new key is made and replaces the file. FOOTFALL_SECRET_KEY: put
+    the new key first and keep the old after a comma (NEW,OLD) on every server, run this,
+    then drop OLD.
+    """
+    from footfall.services.key_rotation import rotate_secrets
+
+    with reporting_errors(), open_db(db) as database:
+        done = rotate_secrets(database)
+        emit(
+            {
+                "key_id": done.key_id,
+                "api_keys": done.api_keys,
+                "webhook_secrets": done.webhook_secrets,
+                "key_source": done.key_source,
+            },
+            as_json=as_json,
+            title="Secrets re-sealed",
         )
 
 
@@ -206,7 +238,9 @@ def serve(
     """Run the HTTP server with its background jobs (Ctrl-C or SIGTERM stops it cleanly)."""
     import uvicorn
 
-    with reporting_errors(), open_db(db):  # refuse to start on a missing or outdated schema
+    # Refuse to start on a missing or outdated schema, or without the secrets' key.
+    with reporting_errors(), open_db(db) as database:
+        database.require_key()
         settings = settings_for(db)
         os.environ["FOOTFALL_DATABASE_URL"] = settings.database_url
     uvicorn.run(

@@ -2,6 +2,9 @@
 
 With `--json` a command prints exactly one JSON object on stdout; otherwise a readable
 table or key/value lines. Errors always go to stderr as one line, with exit status 1.
+
+Data is never markup: every value (names and versions come from edge agents) is printed
+as a `rich.text.Text`, so `[/]` or `[bold]` appear literally and cannot break a table.
 """
 
 from __future__ import annotations
@@ -15,11 +18,14 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from footfall.config import ConfigError
+from footfall.domain.sealing import SealError
 from footfall.services.errors import ServiceError
 from footfall.store.db import DatabaseURLError
+from footfall.store.secret_key import SecretKeyError
 
 __all__ = ["emit", "emit_table", "fail", "reporting_errors"]
 
@@ -36,10 +42,10 @@ def emit(data: Mapping[str, Any], *, as_json: bool, title: str | None = None) ->
         print(json.dumps(data))
         return
     if title:
-        _console.print(f"[bold]{title}[/bold]")
+        _console.print(Text(title, style="bold"))
     width = max((len(k) for k in data), default=0)
     for key, value in data.items():
-        _console.print(f"  {key.ljust(width)}  {value}", highlight=False, soft_wrap=True)
+        _console.print(Text(f"  {key.ljust(width)}  {value}"), highlight=False, soft_wrap=True)
 
 
 def emit_table(key: str, rows: Sequence[Mapping[str, Any]], *, as_json: bool, empty: str) -> None:
@@ -47,13 +53,13 @@ def emit_table(key: str, rows: Sequence[Mapping[str, Any]], *, as_json: bool, em
         print(json.dumps({key: list(rows)}))
         return
     if not rows:
-        _console.print(empty)
+        _console.print(Text(empty))
         return
-    table = Table(show_header=True, header_style="bold")
+    table = Table(show_header=True, header_style="bold", highlight=False)
     for column in rows[0]:
-        table.add_column(column)
+        table.add_column(Text(column))
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row.values()))
+        table.add_row(*(Text("" if v is None else str(v)) for v in row.values()))
     _console.print(table)
 
 
@@ -62,7 +68,7 @@ def reporting_errors() -> Iterator[None]:
     """Turn the errors a user can fix into one clear line on stderr."""
     try:
         yield
-    except (ServiceError, DatabaseURLError, ConfigError) as exc:
+    except (ServiceError, DatabaseURLError, ConfigError, SecretKeyError, SealError) as exc:
         fail(str(exc))
     except (OperationalError, ProgrammingError) as exc:
         text = str(exc.orig) if exc.orig is not None else str(exc)

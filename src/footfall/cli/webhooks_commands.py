@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from footfall.cli.common import DbOption, JsonOption, open_db
+from footfall.cli.common import DbOption, JsonOption, open_db, settings_for
 from footfall.cli.output import emit, emit_table, reporting_errors
 from footfall.domain.webhooks import format_utc
 from footfall.services import webhooks
@@ -49,7 +49,12 @@ def create(
     """Create an endpoint; its signing secret is shown once."""
     with reporting_errors(), open_db(db) as database:
         endpoint = webhooks.create_endpoint(
-            database, location_id=location, url=url, kind=kind, channel_id=channel
+            database,
+            location_id=location,
+            url=url,
+            kind=kind,
+            channel_id=channel,
+            allow_private=settings_for(db).webhook_allow_private,
         )
         emit(
             _endpoint(endpoint, secret=True),

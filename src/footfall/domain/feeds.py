@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Final
+from urllib.parse import quote
 
 from footfall.domain.histogram import hour_start, local_hours
 from footfall.domain.times import from_ms, to_ms
@@ -21,6 +22,7 @@ __all__ = [
     "PERIODS",
     "Bucket",
     "buckets",
+    "content_disposition",
     "csv_document",
     "local_midnight",
     "period_range",
@@ -87,19 +89,34 @@ def buckets(since: int, until: int, granularity: str, zone: tzinfo) -> list[Buck
     raise ValueError(f"unknown granularity {granularity!r}: expected 15min, hour or day")
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP CSV injection);
+# names come from edge agents, so such text cells get a leading apostrophe.
+_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: str | float | int | None) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
+        if value.startswith(_FORMULA_STARTS):
+            value = "'" + value
         return '"' + value.replace('"', '""') + '"'
     return str(value)
+
+
+def content_disposition(name: str, extension: str) -> str:
+    """RFC 6266: an ASCII `filename` anyone can read, and the full name in `filename*`."""
+    full = f"{name}{extension}"
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\%;' else "_" for c in full)
+    return f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(full, safe='')}"
 
 
 def csv_document(
     times: Sequence[str], series: Sequence[tuple[str, Sequence[float | int | None]]]
 ) -> str:
     """RFC 4180: CRLF line ends, text quoted (quotes doubled), numbers bare, and a bucket
-    without data an empty cell (a measured zero is `0`)."""
+    without data an empty cell (a measured zero is `0`); text that a spreadsheet would run
+    as a formula is prefixed with `'` (SPEC §7)."""
     lines = [",".join(_cell(c) for c in ["Date", *(name for name, _ in series)])]
     for index, when in enumerate(times):
         lines.append(",".join([_cell(when), *(_cell(values[index]) for _, values in series)]))

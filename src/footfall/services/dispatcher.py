@@ -17,13 +17,16 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import httpx
 from starlette.concurrency import run_in_threadpool
 
 from footfall import __version__
+from footfall.domain.sealing import WEBHOOK_SECRET
 from footfall.domain.times import now_ms
 from footfall.domain.webhooks import SCHEDULE, next_delay, sign
+from footfall.services.safe_transport import WebhookTransport
 from footfall.store import webhooks as store
 from footfall.store.db import Database
 from footfall.store.webhooks import Claimed
@@ -51,8 +54,10 @@ class Dispatcher:
         poll_interval: float = 0.2,
         clock: Callable[[], int] = now_ms,
         client: httpx.AsyncClient | None = None,
+        allow_private: bool = False,
     ) -> None:
         self.db = db
+        self.allow_private = allow_private  # FOOTFALL_WEBHOOK_ALLOW_PRIVATE (safe_transport)
         self.timeout = timeout
         self.schedule = tuple(schedule)
         self.poll_interval = poll_interval
@@ -78,7 +83,7 @@ class Dispatcher:
         client = self._client or httpx.AsyncClient(
             timeout=self.timeout,
             headers={"User-Agent": f"Footfall-Webhooks/{__version__}"},
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            transport=WebhookTransport(allow_private=self.allow_private),
         )
         try:
             while True:
@@ -111,7 +116,9 @@ class Dispatcher:
 
     def _claim(self, endpoint_id: int) -> Claimed | None:
         with self.db.write() as conn:
-            return store.claim_next(conn, endpoint_id, self.clock(), self.lease_ms)
+            claimed = store.claim_next(conn, endpoint_id, self.clock(), self.lease_ms)
+        # The endpoint's secret is sealed at rest (domain.sealing): open it to sign.
+        return claimed and replace(claimed, secret=self.db.unseal(claimed.secret, WEBHOOK_SECRET))
 
     async def _drain(self, client: httpx.AsyncClient, endpoint_id: int) -> None:
         while True:

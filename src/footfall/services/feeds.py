@@ -29,6 +29,7 @@ from footfall.domain.stays import ZoneEvent, replay
 from footfall.domain.times import format_local, format_local_seconds, now_ms, parse_zone, to_ms
 from footfall.domain.zone_stats import MS_PER_QUARTER, QuarterStats, quarter_stats
 from footfall.services.errors import NotFoundError, ServiceError
+from footfall.services.management import hash_token
 from footfall.store import feeds as store
 from footfall.store import locations as location_store
 from footfall.store import occupancy as occupancy_store
@@ -38,7 +39,15 @@ from footfall.store.db import Database
 from footfall.store.feeds import FeedRow
 from footfall.store.occupancy import CounterRow
 
-__all__ = ["Report", "build_report", "create_feed", "list_feeds", "revoke_feed"]
+__all__ = [
+    "IssuedFeed",
+    "Report",
+    "build_report",
+    "create_feed",
+    "list_feeds",
+    "revoke_feed",
+    "revoke_feed_by_id",
+]
 
 Value = float | int | None
 
@@ -94,6 +103,14 @@ def _csv_time(ms: int, zone: tzinfo) -> str:
 # -- management --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class IssuedFeed:
+    """A new feed and its token: shown once, stored only as a hash (like ingest tokens)."""
+
+    feed: FeedRow
+    token: str
+
+
 def _parse_time(option: str, text: str) -> int:
     try:
         moment = datetime.fromisoformat(text)
@@ -121,7 +138,7 @@ def create_feed(
     since: str | None = None,
     until: str | None = None,
     granularity: str = "hour",
-) -> FeedRow:
+) -> IssuedFeed:
     if metric not in METRICS:
         raise ServiceError(f"--metric {metric!r}: expected one of {', '.join(METRICS)}")
     if granularity not in GRANULARITIES:
@@ -174,11 +191,12 @@ def create_feed(
         for queue in queue_ids:
             if queue not in queues:
                 raise ServiceError(f"--queue: location {location_id} has no queue {queue}")
+        token = secrets.token_hex(16)
         feed = FeedRow(
             0,
             location.account_id,
             location_id,
-            secrets.token_hex(16),
+            token[:8],
             name.strip(),
             metric,
             triggers,
@@ -193,7 +211,7 @@ def create_feed(
             now_ms(),
             None,
         )
-        return replace(feed, id=store.insert_feed(conn, feed))
+        return IssuedFeed(replace(feed, id=store.insert_feed(conn, feed, hash_token(token))), token)
 
 
 def list_feeds(db: Database, location_id: int | None = None) -> list[FeedRow]:
@@ -203,8 +221,14 @@ def list_feeds(db: Database, location_id: int | None = None) -> list[FeedRow]:
 
 def revoke_feed(db: Database, token: str) -> None:
     with db.write() as conn:
-        if not store.revoke_feed(conn, token, now_ms()):
+        if not store.revoke_feed(conn, now_ms(), token_hash=hash_token(token)):
             raise NotFoundError(f"no active feed with token {token!r}: see `footfall feeds list`")
+
+
+def revoke_feed_by_id(db: Database, feed_id: int) -> None:
+    with db.write() as conn:
+        if not store.revoke_feed(conn, now_ms(), feed_id=feed_id):
+            raise NotFoundError(f"no active feed {feed_id}")
 
 
 # -- reports -----------------------------------------------------------------------------
@@ -213,7 +237,7 @@ def revoke_feed(db: Database, token: str) -> None:
 def build_report(db: Database, token: str, now: int | None = None) -> Report:
     now = now_ms() if now is None else now
     with db.read() as conn:
-        feed = store.get_feed(conn, token)
+        feed = store.get_feed(conn, hash_token(token))
         if feed is None or feed.revoked_at is not None:
             raise NotFoundError("no such feed")
         location = location_store.get_location(conn, feed.location_id)

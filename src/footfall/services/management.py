@@ -1,8 +1,9 @@
 """Accounts, API keys and locations: what an operator creates from the command line.
 
-Secrets come from `secrets` (a CSPRNG). The API key secret is stored as issued because the
-server must recompute request signatures; the ingest token is stored only as its SHA-256,
-so a database leak does not let anyone push events.
+Secrets come from `secrets` (a CSPRNG). The API key secret is sealed with the server key
+(`domain.sealing`): the server must recompute request signatures, but the database alone
+(a file copy, a dump) does not give it away. The ingest token is stored only as its
+SHA-256, so a database leak does not let anyone push events.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from footfall.domain.sealing import API_KEY_SECRET
 from footfall.domain.times import ZoneError, now_ms, parse_zone
 from footfall.services.errors import NotFoundError, ServiceError
 from footfall.store import accounts as account_store
@@ -79,9 +81,10 @@ def create_key(db: Database, account_id: int) -> IssuedKey:
     _require_account(db, account_id)
     public_key = secrets.token_hex(16)
     secret = secrets.token_urlsafe(32)
+    sealed = db.keyring.seal(secret, API_KEY_SECRET)
     with db.write() as conn:
         account_store.insert_key(
-            conn, account_id=account_id, public_key=public_key, secret=secret, now=now_ms()
+            conn, account_id=account_id, public_key=public_key, secret=sealed, now=now_ms()
         )
     return IssuedKey(public_key, secret, account_id)
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from footfall.domain.read_params import parse_nonce
+from footfall.domain.sealing import API_KEY_SECRET
 from footfall.domain.signing import signature_matches
 from footfall.store import accounts as account_store
 from footfall.store.db import Database
@@ -64,7 +65,8 @@ def authenticate_request(
         raise AuthFailure(
             401, 2, "the X-Sign header is missing: send the HMAC-SHA512 of the request URI"
         )
-    if not signature_matches(key.secret, uri, signature):
+    # The secret is sealed at rest; opened secrets are cached by the keyring (hot path).
+    if not signature_matches(db.unseal(key.secret, API_KEY_SECRET), uri, signature):
         raise AuthFailure(
             401,
             2,

@@ -14,12 +14,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import tzinfo
 from typing import Any
-from urllib.parse import urlsplit
 
 import msgspec
 from sqlalchemy import Connection
 
 from footfall.domain.ingest import EventRow
+from footfall.domain.netguard import UrlRejected
+from footfall.domain.sealing import WEBHOOK_SECRET
 from footfall.domain.times import now_ms, parse_zone
 from footfall.domain.webhooks import (
     KINDS,
@@ -31,6 +32,7 @@ from footfall.domain.webhooks import (
 )
 from footfall.services import occupancy
 from footfall.services.errors import NotFoundError, ServiceError
+from footfall.services.safe_transport import Resolver, check_webhook_url, system_resolver
 from footfall.store import locations as location_store
 from footfall.store import occupancy as occupancy_store
 from footfall.store import webhooks as store
@@ -54,15 +56,26 @@ COALESCE_MS = 1000
 
 
 def create_endpoint(
-    db: Database, *, location_id: int, url: str, kind: str = "events", channel_id: str | None = None
+    db: Database,
+    *,
+    location_id: int,
+    url: str,
+    kind: str = "events",
+    channel_id: str | None = None,
+    allow_private: bool = False,
+    resolver: Resolver = system_resolver,
 ) -> EndpointRow:
+    """A new endpoint; `allow_private` is FOOTFALL_WEBHOOK_ALLOW_PRIVATE (SPEC §6, §9)."""
     if kind not in KINDS:
         raise ServiceError(f"--kind {kind!r}: expected one of {', '.join(KINDS)}")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ServiceError(f"--url {url!r}: expected an http:// or https:// URL with a host")
+    try:
+        check_webhook_url(url, allow_private=allow_private, resolver=resolver)
+    except UrlRejected as exc:
+        raise ServiceError(str(exc)) from None
     if channel_id is not None and kind != "events":
         raise ServiceError(f"--channel: {kind} webhooks cover a whole location; drop --channel")
+    secret = new_secret()
+    sealed = db.keyring.seal(secret, WEBHOOK_SECRET)  # never stored in clear
     with db.write() as conn:
         location = location_store.get_location(conn, location_id)
         if location is None:
@@ -81,7 +94,7 @@ def create_endpoint(
             channel_id,
             kind,
             url,
-            new_secret(),
+            sealed,
             True,
             now_ms(),
         )
@@ -92,7 +105,7 @@ def create_endpoint(
             for metric, (payload, _) in _metric_payloads(conn, endpoint, zone, now_ms()).items():
                 value = _ENCODER.encode(payload).decode()
                 store.upsert_metric_state(conn, endpoint.id, metric, value, 0, exists=False)
-    return endpoint
+    return replace(endpoint, secret=secret)  # shown once, to the caller
 
 
 def list_endpoints(db: Database, location_id: int | None = None) -> list[EndpointRow]:

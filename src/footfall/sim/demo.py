@@ -76,7 +76,7 @@ def run_demo(
     console = Console(highlight=False, soft_wrap=True)
     path = (directory or Path.cwd()) / DEMO_DB
     base_settings = Settings.from_env()
-    admin_token = base_settings.admin_token or secrets.token_urlsafe(24)
+    admin_token = base_settings.dashboard_token or secrets.token_urlsafe(24)
     public = f"http://{host}:{port}" if host != "0.0.0.0" else f"http://127.0.0.1:{port}"
     settings = Settings(
         database_url=_fresh_database(path),

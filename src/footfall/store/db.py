@@ -8,6 +8,12 @@
 - `read()`: a read-only snapshot (a deferred transaction on SQLite, REPEATABLE READ on
   PostgreSQL), so a multi-statement answer is consistent.
 
+The server key that seals secrets at rest (`keyring`) is loaded on first use: from the
+`secret_key` given, else FOOTFALL_SECRET_KEY, else (SQLite) the key file beside the
+database (`store.secret_key`). A value sealed under a key this process does not hold makes
+it look at the key file again once, so a `footfall secrets rotate` by another process is
+picked up without a restart.
+
 SQLite runs in WAL mode with `synchronous=FULL`: a commit is on disk before it returns, so
 an acknowledged batch survives a power cut as well as a process crash, and readers never
 block the writer. The ingest writer commits concurrent batches together (group commit),
@@ -16,14 +22,19 @@ which keeps the extra fsync per commit cheap.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from footfall.domain.sealing import Keyring, UnknownKey
+from footfall.store.secret_key import ENV, key_file_for, keyring_from
 
 __all__ = ["Database", "DatabaseURLError", "normalize_url"]
 
@@ -69,11 +80,19 @@ def _sqlite_on_begin(conn: Connection) -> None:
 
 class Database:
     def __init__(
-        self, url: str, *, echo: bool = False, sqlite_synchronous: SQLiteSync = "FULL"
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        secret_key: str | None = None,
+        sqlite_synchronous: SQLiteSync = "FULL",
     ) -> None:
         """`sqlite_synchronous` exists for `footfall bench` to measure what FULL costs
         beside NORMAL; the product always runs FULL."""
         self.url = url
+        self._secret_key = secret_key
+        self._keyring: Keyring | None = None
+        self._keyring_lock = threading.Lock()
         sa_url = normalize_url(url)
         try:
             parsed = make_url(sa_url)
@@ -99,6 +118,46 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
+
+    @property
+    def key_file(self) -> Path | None:
+        """The SQLite database's key file (used when FOOTFALL_SECRET_KEY is not set)."""
+        return key_file_for(self.engine.url.database) if self.is_sqlite else None
+
+    @property
+    def uses_key_variable(self) -> bool:
+        """The key comes from FOOTFALL_SECRET_KEY (or was given), not from a key file."""
+        return bool(self._key_variable())
+
+    def _key_variable(self) -> str | None:
+        value = self._secret_key if self._secret_key is not None else os.environ.get(ENV)
+        return value if value and value.strip() else None
+
+    def load_keyring(self) -> Keyring:
+        """The keyring read afresh from its source (SecretKeyError when there is none)."""
+        return keyring_from(self._key_variable(), self.key_file)
+
+    @property
+    def keyring(self) -> Keyring:
+        with self._keyring_lock:
+            if self._keyring is None:
+                self._keyring = self.load_keyring()
+            return self._keyring
+
+    def require_key(self) -> None:
+        """Load the key now (SecretKeyError, with what to do, when there is none)."""
+        self.keyring.key_ids  # noqa: B018
+
+    def reload_keyring(self) -> None:
+        with self._keyring_lock:
+            self._keyring = self.load_keyring()
+
+    def unseal(self, value: str, purpose: str) -> str:
+        try:
+            return self.keyring.unseal(value, purpose)
+        except UnknownKey:
+            self.reload_keyring()  # rotated by another process?
+            return self.keyring.unseal(value, purpose)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

@@ -29,7 +29,7 @@ class FeedRow:
     id: int
     account_id: int
     location_id: int
-    token: str
+    token_prefix: str  # the token's first 8 characters; only its hash is stored
     name: str
     metric: str
     triggers: tuple[str, ...]
@@ -54,7 +54,7 @@ def _row(r: Any) -> FeedRow:
         r.id,
         r.account_id,
         r.location_id,
-        r.token,
+        r.token_prefix,
         r.name,
         r.metric,
         _split(r.triggers),
@@ -71,8 +71,9 @@ def _row(r: Any) -> FeedRow:
     )
 
 
-def insert_feed(conn: Connection, feed: FeedRow) -> int:
+def insert_feed(conn: Connection, feed: FeedRow, token_hash: str) -> int:
     values: dict[str, Any] = {k: v for k, v in feed.__dict__.items() if k != "id"}
+    values["token_hash"] = token_hash
     for name in ("triggers", "event_types", "origins"):
         values[name] = ",".join(values[name])
     for name in ("occupancy_ids", "queue_ids"):
@@ -80,8 +81,8 @@ def insert_feed(conn: Connection, feed: FeedRow) -> int:
     return int(conn.execute(insert(feeds).values(**values).returning(feeds.c.id)).scalar_one())
 
 
-def get_feed(conn: Connection, token: str) -> FeedRow | None:
-    row = conn.execute(select(feeds).where(feeds.c.token == token)).one_or_none()
+def get_feed(conn: Connection, token_hash: str) -> FeedRow | None:
+    row = conn.execute(select(feeds).where(feeds.c.token_hash == token_hash)).one_or_none()
     return None if row is None else _row(row)
 
 
@@ -92,12 +93,13 @@ def list_feeds(conn: Connection, location_id: int | None = None) -> list[FeedRow
     return [_row(r) for r in conn.execute(query)]
 
 
-def revoke_feed(conn: Connection, token: str, now: int) -> bool:
+def revoke_feed(
+    conn: Connection, now: int, *, token_hash: str | None = None, feed_id: int | None = None
+) -> bool:
+    match = feeds.c.token_hash == token_hash if feed_id is None else feeds.c.id == feed_id
     return bool(
         conn.execute(
-            update(feeds)
-            .where(feeds.c.token == token, feeds.c.revoked_at.is_(None))
-            .values(revoked_at=now)
+            update(feeds).where(match, feeds.c.revoked_at.is_(None)).values(revoked_at=now)
         ).rowcount
     )
 

@@ -10,8 +10,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from footfall.store.db import Database
+from footfall.store.secret_key import create_key_file
 
-__all__ = ["current_revision", "head_revision", "upgrade"]
+__all__ = ["current_revision", "ensure_secret_key", "head_revision", "scrub", "upgrade"]
 
 _SCRIPTS = Path(__file__).parent / "migrations"
 
@@ -33,12 +34,44 @@ def current_revision(db: Database) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def ensure_secret_key(db: Database) -> bool:
+    """On SQLite without FOOTFALL_SECRET_KEY, create the key file beside the database
+    (mode 0600) unless it exists; True if created. PostgreSQL needs the variable."""
+    key_file = db.key_file
+    if key_file is None or db.uses_key_variable:
+        return False
+    return create_key_file(key_file)
+
+
+def scrub(db: Database) -> None:
+    """Rewrite the storage after secrets were rewritten in place, so their old plaintext
+    survives in no free page, WAL frame or dead row version (the tables are small)."""
+    if db.is_sqlite:
+        raw = db.engine.raw_connection()  # autocommit (see store.db): VACUUM needs that
+        try:
+            cursor = raw.cursor()
+            cursor.execute("VACUUM")
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor.close()
+        finally:
+            raw.close()
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM FULL api_keys, webhook_endpoints, feeds")
+
+
 def upgrade(db: Database) -> str:
-    """Bring the schema to the newest revision and return it."""
+    """Bring the schema to the newest revision and return it (creating the SQLite key
+    file first: the migrations seal existing secrets with it)."""
+    ensure_secret_key(db)
     config = _config()
     with db.engine.begin() as conn:
         config.attributes["connection"] = conn
+        config.attributes["keyring"] = lambda: db.keyring
+        config.attributes["scrub"] = False
         command.upgrade(config, "head")
+    if config.attributes["scrub"]:
+        scrub(db)
     revision = current_revision(db)
     assert revision is not None
     return revision

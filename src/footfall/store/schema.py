@@ -58,7 +58,8 @@ api_keys = Table(
     Column("id", Integer, primary_key=True),
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False, index=True),
     Column("public_key", String(64), nullable=False, unique=True),
-    # The HMAC secret must be stored as issued: the server recomputes every signature.
+    # The HMAC secret, sealed with the server key (domain.sealing): the server recomputes
+    # every signature, so it must be recoverable, but never from the database alone.
     Column("secret", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("revoked_at", BigInteger, nullable=True),
@@ -225,7 +226,8 @@ webhook_endpoints = Table(
     Column("channel_id", String(64), nullable=True),
     Column("kind", String(16), nullable=False),  # events | occupancy | queue
     Column("url", Text, nullable=False),
-    Column("secret", Text, nullable=False),  # whsec_ + base64: the signing key, kept as issued
+    # whsec_ + base64, the signing key, sealed with the server key (domain.sealing).
+    Column("secret", Text, nullable=False),
     Column("enabled", Integer, nullable=False),
     Column("created_at", BigInteger, nullable=False),
 )
@@ -320,7 +322,10 @@ feeds = Table(
     Column("id", Integer, primary_key=True),
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
     Column("location_id", Integer, ForeignKey("locations.id"), nullable=False, index=True),
-    Column("token", String(32), nullable=False, unique=True),
+    # sha256 hex of the feed's token (shown once at creation, never stored), and its first 8
+    # characters, so `feeds list` can tell feeds apart.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("token_prefix", String(8), nullable=False, server_default=""),
     Column("name", Text, nullable=False),
     Column("metric", String(16), nullable=False),
     Column("triggers", Text, nullable=False),  # comma-separated ids ('' = not chosen)

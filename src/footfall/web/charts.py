@@ -49,8 +49,7 @@ def bar_chart(
             parts.append(f'<text x="{x0:.1f}" y="{height - 6}" class="axis">{escape(label)}</text>')
     parts.append("</svg>")
     legend = "".join(
-        f'<span class="key"><i style="background:{COLOURS[s % len(COLOURS)]}"></i>'
-        f"{escape(name)}</span>"
+        f'<span class="key"><i class="s{s % len(COLOURS)}"></i>{escape(name)}</span>'
         for s, (name, _) in enumerate(series)
     )
     return f'<figure class="figure">{"".join(parts)}<figcaption>{legend}</figcaption></figure>'

@@ -7,9 +7,10 @@ Every page needs a session (else a redirect to /login); every POST needs the CSR
 from __future__ import annotations
 
 import hmac
+from html import escape
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.templating import Jinja2Templates
@@ -35,6 +36,8 @@ from footfall.web.auth import (
     session_valid,
     token_matches,
 )
+from footfall.web.forms import FORM_LIMIT, LOGIN_LIMIT, FormRefused, read_form
+from footfall.web.throttle import LoginThrottle
 
 __all__ = ["STATIC_DIR", "router"]
 
@@ -54,13 +57,31 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
+def _admin_token(request: Request) -> str | None:
+    """The operator token, or None while the dashboard is off (unset or too short)."""
+    return _settings(request).dashboard_token
+
+
+def _throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
+
+
+def _refused(status: int, message: str, headers: dict[str, str] | None = None) -> HTMLResponse:
+    return HTMLResponse(
+        f"<!doctype html><title>Refused</title><h1>Refused</h1><p>{escape(message)}</p>",
+        status_code=status,
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
+
+
 def _db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
 def _context(request: Request, page: str, **extra: Any) -> dict[str, Any]:
-    token = _settings(request).admin_token
+    token = _admin_token(request)
     cookie = request.cookies.get(COOKIE, "")
     signed_in = token is not None and session_valid(token, cookie)
     return {
@@ -74,20 +95,25 @@ def _context(request: Request, page: str, **extra: Any) -> dict[str, Any]:
 
 
 def _render(
-    request: Request, template: str, page: str, status: int = 200, **extra: Any
+    request: Request,
+    template: str,
+    page: str,
+    status: int = 200,
+    extra_headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> Response:
     return templates.TemplateResponse(
         request,
         template,
         _context(request, page, **extra),
         status_code=status,
-        headers={"Cache-Control": "no-store"},
+        headers={"Cache-Control": "no-store", **(extra_headers or {})},
     )
 
 
 def _session(request: Request) -> str:
     """The operator token, once the session is checked; redirects otherwise."""
-    token = _settings(request).admin_token
+    token = _admin_token(request)
     if token is None:
         raise _Redirect(RedirectResponse("/", status_code=303))
     if not session_valid(token, request.cookies.get(COOKIE)):
@@ -99,8 +125,10 @@ def _session(request: Request) -> str:
 async def _form(request: Request) -> dict[str, str]:
     """The posted form, after the session and CSRF checks (403 without a valid token)."""
     token = _session(request)
-    body = (await request.body()).decode("utf-8", errors="replace")
-    form = {k: values[-1] for k, values in parse_qs(body, keep_blank_values=True).items()}
+    try:
+        form = await read_form(request, FORM_LIMIT)
+    except FormRefused as exc:
+        raise _Redirect(_refused(exc.status, exc.message)) from None
     expected = csrf_token(token, request.cookies.get(COOKIE, ""))
     if not hmac.compare_digest(form.get("csrf", ""), expected):
         raise _Redirect(
@@ -127,21 +155,38 @@ def redirect_handler(_request: Request, exc: Exception) -> Response:
 
 @router.get("/login")
 def login_page(request: Request, next: str = "/") -> Response:
-    if _settings(request).admin_token is None:
+    if _admin_token(request) is None:
         return RedirectResponse("/", status_code=303)
     return _render(request, "login.html", "login", next=next, error=None)
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    token = _settings(request).admin_token
+    token = _admin_token(request)
     if token is None:
         return RedirectResponse("/", status_code=303)
-    form = {k: v[-1] for k, v in parse_qs((await request.body()).decode()).items()}
+    address = request.client.host if request.client else "unknown"
+    throttle = _throttle(request)
+    wait = throttle.retry_after(address)
+    if wait is not None:  # refused unchecked, so guesses during the back-off are worthless
+        return _render(
+            request,
+            "login.html",
+            "login",
+            status=429,
+            next="/",
+            error=f"Too many failed sign-ins: wait {wait} s before trying again.",
+            extra_headers={"Retry-After": str(wait)},
+        )
+    try:
+        form = await read_form(request, LOGIN_LIMIT)
+    except FormRefused as exc:
+        return _refused(exc.status, exc.message)
     target = form.get("next", "/")
-    if not target.startswith("/") or target.startswith("//"):
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
         target = "/"
     if not token_matches(token, form.get("token", "")):
+        throttle.failed(address)
         return _render(
             request,
             "login.html",
@@ -151,6 +196,7 @@ async def login(request: Request) -> Response:
             error="That is not this server's operator token. Check "
             "FOOTFALL_ADMIN_TOKEN (footfall demo prints it) and try again.",
         )
+    throttle.succeeded(address)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE,
@@ -158,7 +204,8 @@ async def login(request: Request) -> Response:
         max_age=SESSION_SECONDS,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        # Behind a TLS proxy the request itself is http: FOOTFALL_PUBLIC_URL says https.
+        secure=_settings(request).secure_cookies or request.url.scheme == "https",
         path="/",
     )
     return response
@@ -177,8 +224,10 @@ async def logout(request: Request) -> Response:
 
 @router.get("/")
 async def home(request: Request) -> Response:
-    if _settings(request).admin_token is None:
-        return _render(request, "disabled.html", "disabled")
+    if _admin_token(request) is None:
+        return _render(
+            request, "disabled.html", "disabled", problem=_settings(request).admin_token_problem
+        )
     _session(request)
     cards = await run_in_threadpool(dashboard.location_cards, _db(request))
     return _render(request, "locations.html", "locations", cards=cards)
@@ -230,7 +279,7 @@ async def location_page(request: Request, location_id: int, zone: str | None = N
 
 @router.get("/dashboard/live/{location_id}")
 async def live(request: Request, location_id: int) -> Response:
-    token = _settings(request).admin_token
+    token = _admin_token(request)
     if token is None or not session_valid(token, request.cookies.get(COOKIE)):
         return JSONResponse({"error": "sign in first"}, status_code=401)
     values = await run_in_threadpool(dashboard.live_values, _db(request), location_id)
@@ -329,25 +378,23 @@ async def replay(request: Request) -> Response:
 
 
 def _feed_rows(request: Request) -> list[dict[str, Any]]:
-    public = _settings(request).public_url
     return [
         {
-            "token": f.token,
+            "id": f.id,
+            "token_prefix": f.token_prefix,
             "name": f.name,
             "location_id": f.location_id,
             "metric": f.metric,
             "granularity": f.granularity,
             "period": f.period,
             "revoked": f.revoked_at is not None,
-            "json_url": f"{public}/feed/report/{f.token}",
-            "csv_url": f"{public}/feed/report/{f.token}/csv",
         }
         for f in feeds.list_feeds(_db(request))
     ]
 
 
 @router.get("/feeds")
-async def feeds_page(request: Request) -> Response:
+async def feeds_page(request: Request, created: Any = None) -> Response:
     _session(request)
     rows = await run_in_threadpool(_feed_rows, request)
     locations = await run_in_threadpool(management.list_locations, _db(request))
@@ -360,6 +407,7 @@ async def feeds_page(request: Request) -> Response:
         metrics=METRICS,
         periods=PERIODS,
         granularities=GRANULARITIES,
+        created=created,
     )
 
 
@@ -380,15 +428,19 @@ async def create_feed(request: Request) -> Response:
         )
     except (ValueError, ServiceError) as exc:
         return _back("/feeds", f"Not created: {exc}")
-    return _back("/feeds", f"Feed {created.name!r} created.")
+    # Rendered directly: the token is stored only as a hash, so its URLs are shown once.
+    base = f"{_settings(request).public_url}/feed/report/{created.token}"
+    shown = {"name": created.feed.name, "json_url": base, "csv_url": f"{base}/csv"}
+    return await feeds_page(request, created=shown)
 
 
 @router.post("/feeds/revoke")
 async def revoke_feed(request: Request) -> Response:
     form = await _form(request)
     try:
-        await run_in_threadpool(feeds.revoke_feed, _db(request), form.get("token", ""))
-    except ServiceError as exc:
+        feed_id = int(form.get("feed_id", ""))
+        await run_in_threadpool(feeds.revoke_feed_by_id, _db(request), feed_id)
+    except (ValueError, ServiceError) as exc:
         return _back("/feeds", f"Not revoked: {exc}")
     return _back("/feeds", "Feed revoked: its URLs now answer 404.")
 
