@@ -61,8 +61,13 @@ def bind_location(location_id: int) -> None:
         context.location_id = location_id
 
 
-# Attributes every LogRecord has: anything else on a record came from `extra=`.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+# Attributes every LogRecord has: anything else on a record came from `extra=` (except
+# uvicorn's terminal-coloured copy of the message).
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 
 
 class JsonFormatter(logging.Formatter):
@@ -97,7 +102,7 @@ def dict_config(*, access_log: bool = True) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": JsonFormatter}},
+        "formatters": {"json": {"()": "footfall.logs.JsonFormatter"}},
         "handlers": {
             "json": {
                 "class": "logging.StreamHandler",
