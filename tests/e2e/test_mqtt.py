@@ -238,6 +238,7 @@ def test_one_publisher_among_processes_sharing_a_database(
         mqtt_discovery_prefix="",
     )
     first, second = MetricsPublisher(db, settings), MetricsPublisher(Database(db.url), settings)
+    third = MetricsPublisher(Database(db.url), settings)
     try:
         first.tick()
         second.tick()
@@ -246,9 +247,10 @@ def test_one_publisher_among_processes_sharing_a_database(
         first.close()
         second.tick()
         assert leads(second)  # took over
-        first.tick()
-        assert not leads(first)
+        third.tick()
+        assert not leads(third)
     finally:
-        first.close()
-        second.close()
-        second.db.dispose()
+        for publisher in (first, second, third):
+            publisher.close()
+            if publisher.db is not db:
+                publisher.db.dispose()

@@ -55,7 +55,13 @@ class Leadership:
             self._conn.execute(text("SELECT 1"))  # still connected, so still holding it
             return True
         conn = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        taken = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._key}).scalar()
+        try:
+            query = text("SELECT pg_try_advisory_lock(:k)")
+            taken = conn.execute(query, {"k": self._key}).scalar()
+        except Exception:
+            conn.invalidate()
+            conn.close()
+            raise
         if taken:
             self._conn = conn
             return True
@@ -85,6 +91,7 @@ class Leadership:
                 conn.close()
             except Exception:
                 conn.invalidate()  # really closed: the server drops the lock with it
+                conn.close()
         if self._fd is not None:
             fd, self._fd = self._fd, None
             os.close(fd)  # closing the last descriptor releases the flock

@@ -22,6 +22,7 @@ import asyncio
 import logging
 import os
 import secrets
+import threading
 from collections.abc import Callable
 
 import msgspec
@@ -68,6 +69,10 @@ class MetricsPublisher:
         self.leadership = Leadership(db, "mqtt-publisher")
         self.session: Session | None = None
         self._offered: set[str] = set()
+        # tick() runs in a worker thread that a cancelled task does not stop: close() waits
+        # for it, and no tick starts anything after close().
+        self._lock = threading.Lock()
+        self._closed = False
 
     # -- in the server: a task that ticks until cancelled --------------------------------
 
@@ -84,6 +89,11 @@ class MetricsPublisher:
 
     def tick(self) -> None:
         """Lead (or stand by), then read every current value."""
+        with self._lock:
+            if not self._closed:
+                self._tick()
+
+    def _tick(self) -> None:
         if not self.leadership.hold():
             if self.session is not None:  # lost the lock: someone else publishes now
                 self.session.stop()
@@ -94,10 +104,12 @@ class MetricsPublisher:
         self.refresh()
 
     def close(self) -> None:
-        if self.session is not None:
-            self.session.stop()
-            self.session = None
-        self.leadership.release()
+        with self._lock:
+            self._closed = True
+            if self.session is not None:
+                self.session.stop()
+                self.session = None
+            self.leadership.release()
 
     # -- values ------------------------------------------------------------------------
 
