@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from footfall.domain.webhooks import SCHEDULE
 
@@ -28,6 +29,7 @@ MIN_RETENTION_DAYS = 2.0
 # A shorter operator token could be guessed despite the sign-in throttle: the dashboard
 # stays off (and says why) rather than run with one.
 MIN_ADMIN_TOKEN_LENGTH = 24
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(ValueError):
@@ -70,6 +72,12 @@ class Settings:
     purge_interval: float = 3600.0
     # Seconds between webhook retries (SPEC §6); tests shorten it.
     webhook_schedule: tuple[float, ...] = SCHEDULE
+    # Observability and the MQTT publisher (docs/operations.md).
+    log_format: str = "text"  # text | json (one JSON object per line)
+    metrics_token: str | None = None  # set: GET /metrics wants `Authorization: Bearer <it>`
+    mqtt_url: str | None = None  # mqtt://user:pass@host:1883 or mqtts://; unset: no MQTT
+    mqtt_topic_prefix: str = "footfall"
+    mqtt_discovery_prefix: str = "homeassistant"  # Home Assistant's; "" turns discovery off
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -84,6 +92,7 @@ class Settings:
             webhook_allow_private=_flag(env, "FOOTFALL_WEBHOOK_ALLOW_PRIVATE"),
             public_url=(env.get("FOOTFALL_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
             admin_token=env.get("FOOTFALL_ADMIN_TOKEN") or None,
+            **_observability(env),
         )
 
     def __post_init__(self) -> None:
@@ -116,3 +125,34 @@ class Settings:
 
     def with_database(self, url: str | None) -> Settings:
         return self if not url else replace(self, database_url=url)
+
+
+def _observability(env: Mapping[str, str]) -> dict[str, Any]:
+    from footfall.mqtt.url import BrokerURLError, parse_broker_url, topic_prefix_problem
+
+    log_format = (env.get("FOOTFALL_LOG_FORMAT") or "text").strip().lower()
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(f"FOOTFALL_LOG_FORMAT={log_format!r}: expected text or json")
+    mqtt_url = env.get("FOOTFALL_MQTT_URL") or None
+    if mqtt_url is not None:
+        try:
+            parse_broker_url(mqtt_url)
+        except BrokerURLError as exc:
+            raise ConfigError(f"FOOTFALL_MQTT_URL: {exc}") from None
+    prefixes = {
+        "FOOTFALL_MQTT_TOPIC_PREFIX": env.get("FOOTFALL_MQTT_TOPIC_PREFIX") or "footfall",
+        "FOOTFALL_MQTT_DISCOVERY_PREFIX": env.get(
+            "FOOTFALL_MQTT_DISCOVERY_PREFIX", "homeassistant"
+        ),
+    }
+    for name, value in prefixes.items():
+        problem = topic_prefix_problem(value)
+        if problem and not (name == "FOOTFALL_MQTT_DISCOVERY_PREFIX" and value == ""):
+            raise ConfigError(f"{name}={value!r}: {problem}")
+    return {
+        "log_format": log_format,
+        "metrics_token": env.get("FOOTFALL_METRICS_TOKEN") or None,
+        "mqtt_url": mqtt_url,
+        "mqtt_topic_prefix": prefixes["FOOTFALL_MQTT_TOPIC_PREFIX"],
+        "mqtt_discovery_prefix": prefixes["FOOTFALL_MQTT_DISCOVERY_PREFIX"],
+    }

@@ -16,7 +16,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -34,9 +33,10 @@ from footfall.web import views
 from footfall.web.headers import SecurityHeaders
 from footfall.web.throttle import LoginThrottle
 
-from . import access_log, feeds, ingest, read, read_schemas
+from . import access_log, feeds, health, ingest, metrics, read, read_schemas
 from .background import Job, run_jobs
 from .envelope import Code, error
+from .middleware import RequestObserver
 
 __all__ = ["create_app"]
 
@@ -88,6 +88,11 @@ def create_app(
         tasks = run_jobs(_background_jobs(settings, database)) if background else []
         if background:
             tasks.append(asyncio.create_task(dispatcher.run(), name="footfall-dispatcher"))
+            if settings.mqtt_url:
+                from footfall.mqtt.publisher import MetricsPublisher
+
+                publisher = MetricsPublisher(database, settings, clock=clock)
+                tasks.append(asyncio.create_task(publisher.run(), name="footfall-mqtt"))
         try:
             yield
         finally:
@@ -117,17 +122,15 @@ def create_app(
     app.state.login_throttle = LoginThrottle(lambda: clock() / 1000)
     if settings.admin_token_problem:
         log.warning("%s", settings.admin_token_problem)
+    app.state.metrics_registry = metrics.registry(database, clock)
+    app.add_middleware(RequestObserver)
+    app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(ingest.router)
     app.include_router(read.router)
     app.include_router(feeds.router)
     app.include_router(views.router)
     app.mount("/assets", StaticFiles(directory=views.STATIC_DIR), name="assets")
-
-    @app.get("/healthz", tags=["health"], summary="Liveness and database reachability")
-    def healthz() -> dict[str, Any]:
-        with database.read() as conn:
-            conn.execute(text("SELECT 1"))
-        return {"status": "ok", "database": database.dialect, "version": __version__}
 
     _install_error_handlers(app)
     _install_openapi(app)

@@ -14,9 +14,10 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from footfall import logs, telemetry
 from footfall.domain.agent_config import ConfigIn
 from footfall.domain.ingest import MAX_BODY_BYTES, EventIn
-from footfall.services.ingest import BatchResult, ConfigChanged, Ingest, Rejected
+from footfall.services.ingest import BatchResult, ConfigChanged, DecodedBatch, Ingest, Rejected
 from footfall.store.locations import LocationRow
 
 from .envelope import Code, error, success
@@ -52,6 +53,7 @@ async def _location(request: Request) -> LocationRow:
         raise Unauthorized(
             "unknown ingest token: use the token printed by `footfall locations create`"
         )
+    logs.bind_location(location.id)
     return location
 
 
@@ -157,9 +159,11 @@ async def put_config(request: Request, location: LocationDep) -> Response:
 )
 async def post_events(request: Request, location: LocationDep) -> Response:
     service = _ingest(request)
+    decoded = None
     try:
         body = await _read_body(request)
-        result = await _store_batch(service, location, body)
+        decoded = service.decode(location, body)
+        result = await _store_batch(service, location, decoded)
     except _TooLarge:
         await run_in_threadpool(service.mark_seen, location.id)
         return error(
@@ -168,16 +172,19 @@ async def post_events(request: Request, location: LocationDep) -> Response:
             f"the body exceeds {MAX_BODY_BYTES} bytes: send at most 10,000 events per request",
         )
     except Rejected as exc:
+        telemetry.count_ingest(rejected=len(decoded.events) if decoded is not None else 0)
         await run_in_threadpool(service.mark_seen, location.id)
         return _rejected(exc)
+    telemetry.count_ingest(accepted=result.accepted, duplicates=result.duplicates)
     return success({"accepted": result.accepted, "duplicates": result.duplicates})
 
 
-async def _store_batch(service: Ingest, location: LocationRow, body: bytes) -> BatchResult:
+async def _store_batch(
+    service: Ingest, location: LocationRow, decoded: DecodedBatch
+) -> BatchResult:
     # Decoding and checking are pure CPU (msgspec, then a tight loop): they run right here
     # on the event loop, which is cheaper than a thread hop and leaves the writer thread
     # alone with SQLite. Only a cold trigger cache needs the database, in the pool.
-    decoded = service.decode(location, body)
     version = location.config_version
     while True:
         if service.triggers_cached(location.id, version):

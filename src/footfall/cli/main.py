@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +18,7 @@ from typing import Annotated
 import typer
 
 from footfall.cli import api_command
+from footfall.cli.bridge_commands import bridge_app
 from footfall.cli.common import AccountOption, DbOption, JsonOption, open_db, settings_for
 from footfall.cli.feeds_commands import feeds_app
 from footfall.cli.output import emit, emit_table, fail, reporting_errors
@@ -51,6 +55,7 @@ secrets_app = typer.Typer(
     help="The server key that seals API and webhook secrets at rest.", no_args_is_help=True
 )
 app.add_typer(secrets_app, name="secrets")
+app.add_typer(bridge_app, name="bridge")
 
 
 @app.command()
@@ -237,22 +242,48 @@ def serve(
 ) -> None:
     """Run the HTTP server with its background jobs (Ctrl-C or SIGTERM stops it cleanly)."""
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
+
+    from footfall import logs
 
     # Refuse to start on a missing or outdated schema, or without the secrets' key.
     with reporting_errors(), open_db(db) as database:
         database.require_key()
         settings = settings_for(db)
         os.environ["FOOTFALL_DATABASE_URL"] = settings.database_url
-    uvicorn.run(
-        "footfall.api.asgi:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        timeout_graceful_shutdown=30,
-        log_level="info",
-        access_log=access_log,
-    )
+    json_logs = settings.log_format == "json"
+    with _metrics_directory(workers):
+        uvicorn.run(
+            "footfall.api.asgi:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            timeout_graceful_shutdown=30,
+            log_level="info",
+            # In JSON, Footfall's own access log (with request ids) replaces uvicorn's.
+            access_log=access_log and not json_logs,
+            log_config=logs.dict_config(access_log=access_log) if json_logs else LOGGING_CONFIG,
+        )
+
+
+@contextmanager
+def _metrics_directory(workers: int) -> Iterator[None]:
+    """Several workers: prometheus_client's multiprocess mode, in a directory made fresh
+    for this run (stale files of an earlier run would add up), removed afterwards.
+
+    Set before the workers start, so they read it when they import prometheus_client.
+    PROMETHEUS_MULTIPROC_DIR set by the operator is used as it is (and kept).
+    """
+    if workers == 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="footfall-metrics-") as directory:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        try:
+            yield
+        finally:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 @app.command()

@@ -22,7 +22,7 @@ from dataclasses import replace
 import httpx
 from starlette.concurrency import run_in_threadpool
 
-from footfall import __version__
+from footfall import __version__, telemetry
 from footfall.domain.sealing import WEBHOOK_SECRET
 from footfall.domain.times import now_ms
 from footfall.domain.webhooks import SCHEDULE, next_delay, sign
@@ -154,6 +154,7 @@ class Dispatcher:
             error = f"timed out after {self.timeout:g} s"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
+        telemetry.WEBHOOK_DELIVERY_SECONDS.observe(time.perf_counter() - started)
         latency_ms = int((time.perf_counter() - started) * 1000)
         await run_in_threadpool(self._record, claimed, at, status, error, retry_after, latency_ms)
 

@@ -30,11 +30,10 @@ from footfall.domain.webhooks import (
     new_secret,
     new_webhook_id,
 )
-from footfall.services import occupancy
 from footfall.services.errors import NotFoundError, ServiceError
+from footfall.services.metric_values import metric_payloads
 from footfall.services.safe_transport import Resolver, check_webhook_url, system_resolver
 from footfall.store import locations as location_store
-from footfall.store import occupancy as occupancy_store
 from footfall.store import webhooks as store
 from footfall.store.db import Database
 from footfall.store.webhooks import EndpointRow
@@ -212,34 +211,7 @@ def _metric_payloads(
     conn: Connection, endpoint: EndpointRow, zone: tzinfo, now: int
 ) -> dict[int, tuple[dict[str, Any], int]]:
     """metric id -> (payload without event_time, changed_at) for the endpoint's kind."""
-    out: dict[int, tuple[dict[str, Any], int]] = {}
-    if endpoint.kind == "occupancy":
-        for counter in occupancy_store.list_counters(conn, [endpoint.location_id]):
-            value = occupancy.counter_value(conn, counter, zone, now)
-            out[counter.id] = (
-                {
-                    "occupancy_id": counter.id,
-                    "name": counter.name,
-                    "location_id": counter.location_id,
-                    "occupancy": value.occupancy,
-                    "capacity": counter.capacity,
-                },
-                value.changed_at,
-            )
-    else:
-        for queue in occupancy_store.list_queues(conn, [endpoint.location_id]):
-            qv = occupancy.queue_value(conn, queue, now)
-            out[queue.id] = (
-                {
-                    "queue_id": queue.id,
-                    "name": queue.name,
-                    "location_id": queue.location_id,
-                    "length": qv.length,
-                    "wait_time": qv.wait_time,
-                },
-                qv.changed_at,
-            )
-    return out
+    return metric_payloads(conn, endpoint.location_id, endpoint.kind, zone, now)
 
 
 def watch_metrics(db: Database, *, clock: Callable[[], int] = now_ms) -> int:

@@ -1,0 +1,107 @@
+"""`GET /metrics`: Prometheus text exposition, parsed by any Prometheus-compatible scraper.
+
+Open by default (serve it on a private port or network); with `FOOTFALL_METRICS_TOKEN`
+set, a scrape must send `Authorization: Bearer <token>` (compared in constant time, like
+every other secret). Everything exported:
+
+- this process's instruments (`footfall.telemetry`: ingest outcomes, request durations,
+  webhook attempt latencies) or, under `footfall serve --workers N`, their sum over every
+  worker (prometheus_client's multiprocess mode, files in `PROMETHEUS_MULTIPROC_DIR`);
+- gauges read from the database at scrape time (`services.observability`), the same in
+  every process: `footfall_webhook_deliveries_pending`, `footfall_histogram_job_lag_seconds`,
+  `footfall_locations_online`, and `footfall_database_up` (0 when it could not be read).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+from collections.abc import Callable, Iterator
+
+from fastapi import APIRouter, Request
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+from starlette.responses import Response
+
+from footfall.domain.times import now_ms
+from footfall.services.observability import read_gauges
+from footfall.store.db import Database
+
+__all__ = ["DatabaseCollector", "registry", "router"]
+
+router = APIRouter(tags=["operations"])
+log = logging.getLogger("footfall.metrics")
+
+
+class DatabaseCollector(Collector):
+    def __init__(self, db: Database, clock: Callable[[], int] = now_ms) -> None:
+        self.db = db
+        self.clock = clock
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily(
+            "footfall_database_up", "1 when this scrape could read the database, else 0."
+        )
+        try:
+            values = read_gauges(self.db, clock=self.clock)
+        except Exception:
+            log.exception("metrics: cannot read the database")
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield GaugeMetricFamily(
+            "footfall_webhook_deliveries_pending",
+            "Webhook deliveries waiting for a (first or further) attempt.",
+            value=values.webhook_deliveries_pending,
+        )
+        yield GaugeMetricFamily(
+            "footfall_histogram_job_lag_seconds",
+            "How long ago the oldest completed local hour not yet computed by the histogram "
+            "job ended, over every Zone trigger (0: up to date).",
+            value=values.histogram_job_lag_seconds,
+        )
+        yield GaugeMetricFamily(
+            "footfall_locations_online",
+            "Locations whose agent called the ingest API in the last 5 minutes.",
+            value=values.locations_online,
+        )
+
+
+class _ThisProcess(Collector):
+    """The process-wide registry (instruments, process and platform collectors)."""
+
+    def collect(self) -> Iterator[Metric]:
+        yield from REGISTRY.collect()
+
+
+def registry(db: Database, clock: Callable[[], int] = now_ms) -> CollectorRegistry:
+    """What `/metrics` exports for an app on `db`."""
+    exported = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        MultiProcessCollector(exported)  # type: ignore[no-untyped-call]  # every worker, summed
+    else:
+        exported.register(_ThisProcess())
+    exported.register(DatabaseCollector(db, clock))
+    return exported
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(request: Request) -> Response:
+    token: str | None = request.app.state.settings.metrics_token
+    if token is not None:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        # Constant time: the comparison must not tell how much of a guess was right.
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), token):
+            return Response(
+                "metrics need 'Authorization: Bearer <FOOTFALL_METRICS_TOKEN>'\n",
+                status_code=401,
+                media_type="text/plain",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+    exported: CollectorRegistry = request.app.state.metrics_registry
+    return Response(generate_latest(exported), media_type=CONTENT_TYPE_LATEST)
