@@ -23,7 +23,7 @@ from footfall.logs import JsonFormatter
 from footfall.services import webhooks
 from footfall.services.analytics import compute_histograms
 from footfall.store.db import Database
-from tests.conftest import RunningServer, Site
+from tests.conftest import PG_SECRET_KEY, RunningServer, Site
 from tests.helpers import bearer, event, ingest_directly, iso, ok, post_events, put_config
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -135,7 +135,8 @@ def test_health_and_readiness(http: httpx.Client, engine: str) -> None:
 
 
 def test_not_ready_on_a_database_without_the_current_schema(tmp_path: Path) -> None:
-    empty = Database(f"sqlite:///{tmp_path}/empty.db")
+    # The secrets' key is there (as FOOTFALL_SECRET_KEY would give it); the schema is not.
+    empty = Database(f"sqlite:///{tmp_path}/empty.db", secret_key=PG_SECRET_KEY)
     app = create_app(Settings(database_url=empty.url), db=empty, background=False)
 
     async def get(path: str) -> httpx.Response:

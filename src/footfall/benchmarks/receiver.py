@@ -1,6 +1,6 @@
 """A real webhook receiver for tests and benchmarks: an HTTP server on loopback that
-records every request and answers as it is told (status, Retry-After, a delay), or refuses
-connections while stopped."""
+records every request and answers as it is told (status, Retry-After, a delay, a body
+trickled a byte at a time), or refuses connections while stopped."""
 
 from __future__ import annotations
 
@@ -42,6 +42,9 @@ class Answer:
     status: int = 200
     delay: float = 0.0
     retry_after: str | None = None
+    # Seconds between the bytes of a 32-byte body sent after the headers: a slow
+    # receiver that a per-read timeout never catches (0: an empty body at once).
+    trickle: float = 0.0
 
 
 def verify_standard_webhook(secret: str, received: Received) -> bool:
@@ -92,8 +95,13 @@ class Receiver:
                     self.send_response(answer.status)
                     if answer.retry_after is not None:
                         self.send_header("Retry-After", answer.retry_after)
-                    self.send_header("Content-Length", "0")
+                    body_out = b"." * 32 if answer.trickle else b""
+                    self.send_header("Content-Length", str(len(body_out)))
                     self.end_headers()
+                    for byte in body_out:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(answer.trickle)
                 except OSError:
                     pass  # the client gave up (a timeout test)
                 with receiver._lock:

@@ -35,6 +35,10 @@ __all__ = ["Dispatcher"]
 
 log = logging.getLogger("footfall.webhooks")
 
+# How much longer than the attempt's deadline a claim lasts: room for recording the
+# outcome (a write transaction) after the deadline has passed.
+LEASE_MARGIN_S = 5.0
+
 
 def _retry_after(answer: httpx.Response) -> float | None:
     raw = answer.headers.get("retry-after", "")
@@ -66,9 +70,9 @@ class Dispatcher:
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
-        # The lease outlives the attempt by a margin, so a live dispatcher always records
+        # The lease outlives the attempt's deadline, so a live dispatcher always records
         # its attempt before anyone else may claim the delivery again.
-        self.lease_ms = int((timeout + 5) * 1000)
+        self.lease_ms = int((timeout + LEASE_MARGIN_S) * 1000)
 
     def wake(self) -> None:
         """New deliveries were queued by this process: look now, not at the next poll.
@@ -121,11 +125,17 @@ class Dispatcher:
         return claimed and replace(claimed, secret=self.db.unseal(claimed.secret, WEBHOOK_SECRET))
 
     async def _drain(self, client: httpx.AsyncClient, endpoint_id: int) -> None:
-        while True:
-            claimed = await run_in_threadpool(self._claim, endpoint_id)
-            if claimed is None:
-                return
-            await self.attempt(client, claimed)
+        try:
+            while True:
+                claimed = await run_in_threadpool(self._claim, endpoint_id)
+                if claimed is None:
+                    return
+                await self.attempt(client, claimed)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The database failed under us: the lease expires and the next poll retries.
+            log.exception("webhook endpoint %s: delivery interrupted; retrying", endpoint_id)
 
     async def attempt(self, client: httpx.AsyncClient, claimed: Claimed) -> None:
         body = claimed.body.encode()
@@ -142,17 +152,23 @@ class Dispatcher:
         error: str | None = None
         retry_after: float | None = None
         try:
-            answer = await client.post(
-                claimed.url, content=body, headers=headers, timeout=self.timeout
-            )
+            # One deadline for the whole attempt: httpx's own timeout is per read, and a
+            # receiver trickling a byte at a time would hold the attempt for ever.
+            async with asyncio.timeout(self.timeout):
+                answer = await client.post(
+                    claimed.url, content=body, headers=headers, timeout=self.timeout
+                )
             status = answer.status_code
             if status in (429, 503):
                 retry_after = _retry_after(answer)
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
-        except httpx.TimeoutException:
-            error = f"timed out after {self.timeout:g} s"
+        except (TimeoutError, httpx.TimeoutException):
+            status, error = None, f"timed out after {self.timeout:g} s"
         except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        except Exception as exc:  # e.g. a stored URL httpx rejects: fail it, go on
+            log.warning("webhook delivery %s: %s", claimed.webhook_id, exc)
             error = f"{type(exc).__name__}: {exc}"[:500]
         telemetry.WEBHOOK_DELIVERY_SECONDS.observe(time.perf_counter() - started)
         latency_ms = int((time.perf_counter() - started) * 1000)
@@ -180,7 +196,7 @@ class Dispatcher:
             else:
                 outcome, next_at = "pending", now + int(delay * 1000)
         with self.db.write() as conn:
-            store.record_attempt(
+            recorded = store.record_attempt(
                 conn,
                 claimed,
                 at=at,
@@ -189,7 +205,15 @@ class Dispatcher:
                 error=error,
                 outcome=outcome,
                 next_attempt_at=next_at,
+                now=now,
             )
+            if not recorded:
+                log.warning(
+                    "webhook delivery %s: the claim lapsed before the attempt was recorded; "
+                    "the delivery is attempted again",
+                    claimed.webhook_id,
+                )
+                return
             if status == 410:
                 store.set_enabled(conn, claimed.endpoint_id, False)
                 log.warning("webhook endpoint %s answered 410 Gone: disabled", claimed.endpoint_id)

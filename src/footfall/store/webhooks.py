@@ -6,15 +6,20 @@ lease). On PostgreSQL the pick is `FOR UPDATE SKIP LOCKED`, so dispatchers in se
 processes never take the same delivery; on SQLite the write transaction serialises them.
 A dispatcher that dies mid-attempt leaves a lease that simply expires: the delivery is
 attempted again, with the same `webhook-id`.
+
+Each claim stamps a fresh random `claim_token`; `record_attempt` writes only while that
+token still holds an unexpired lease. So an attempt that outlived its lease (a stalled
+process) is never recorded over the attempt of whoever claimed the delivery next.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, case, delete, func, insert, select, update
 
 from footfall.store.ids import new_ids
 from footfall.store.locations import bump_webhooks_version
@@ -70,6 +75,7 @@ class Claimed:
     retry_base: int
     url: str
     secret: str
+    claim_token: str = ""
 
 
 def _endpoint(row: Any) -> EndpointRow:
@@ -218,7 +224,8 @@ def claim_next(conn: Connection, endpoint_id: int, now: int, lease_ms: int) -> C
     if found is None:
         return None
     key = and_(d.c.location_id == found.location_id, d.c.id == found.id)
-    conn.execute(update(d).where(key).values(next_attempt_at=now + lease_ms))
+    token = secrets.token_hex(16)
+    conn.execute(update(d).where(key).values(next_attempt_at=now + lease_ms, claim_token=token))
     row = conn.execute(
         select(
             d.c.location_id,
@@ -247,6 +254,7 @@ def claim_next(conn: Connection, endpoint_id: int, now: int, lease_ms: int) -> C
         row.retry_base,
         row.url,
         row.secret,
+        token,
     )
 
 
@@ -260,9 +268,36 @@ def record_attempt(
     error: str | None,
     outcome: str,
     next_attempt_at: int,
-) -> None:
-    """Log an attempt and move the delivery to `outcome` (pending, delivered, failed)."""
+    now: int,
+) -> bool:
+    """Log an attempt and move the delivery to `outcome` (pending, delivered, failed).
+
+    Only while `claimed` still holds the delivery's lease at `now` (see module doc);
+    False, and nothing written, when the claim has lapsed.
+    """
+    d = webhook_deliveries
     attempt = claimed.attempts + 1
+    held = conn.execute(
+        update(d)
+        .where(
+            d.c.location_id == claimed.location_id,
+            d.c.id == claimed.id,
+            d.c.claim_token == claimed.claim_token,
+            d.c.status == "pending",
+            d.c.next_attempt_at >= now,
+        )
+        .values(
+            attempts=attempt,
+            status=outcome,
+            last_status=status,
+            last_error=error,
+            next_attempt_at=next_attempt_at,
+            delivered_at=at if outcome == "delivered" else None,
+            claim_token=None,
+        )
+    ).rowcount
+    if not held:
+        return False
     conn.execute(
         insert(webhook_attempts).values(
             location_id=claimed.location_id,
@@ -274,21 +309,7 @@ def record_attempt(
             error=error,
         )
     )
-    conn.execute(
-        update(webhook_deliveries)
-        .where(
-            webhook_deliveries.c.location_id == claimed.location_id,
-            webhook_deliveries.c.id == claimed.id,
-        )
-        .values(
-            attempts=attempt,
-            status=outcome,
-            last_status=status,
-            last_error=error,
-            next_attempt_at=next_attempt_at,
-            delivered_at=at if outcome == "delivered" else None,
-        )
-    )
+    return True
 
 
 def list_deliveries(
@@ -310,13 +331,21 @@ def get_delivery(conn: Connection, delivery_id: int) -> Any:
 
 
 def replay_delivery(conn: Connection, location_id: int, delivery_id: int, now: int) -> None:
-    """Queue it for an immediate attempt and restart its retry schedule."""
+    """Queue it for an immediate attempt and restart its retry schedule.
+
+    A delivery whose attempt is in flight keeps its lease (replaying it must not let a
+    second attempt start beside the running one): it goes again when the lease ends.
+    """
+    d = webhook_deliveries
+    leased = and_(d.c.status == "pending", d.c.claim_token.is_not(None), d.c.next_attempt_at > now)
     conn.execute(
-        update(webhook_deliveries)
-        .where(
-            webhook_deliveries.c.location_id == location_id, webhook_deliveries.c.id == delivery_id
+        update(d)
+        .where(d.c.location_id == location_id, d.c.id == delivery_id)
+        .values(
+            status="pending",
+            next_attempt_at=case((leased, d.c.next_attempt_at), else_=now),
+            retry_base=d.c.attempts,
         )
-        .values(status="pending", next_attempt_at=now, retry_base=webhook_deliveries.c.attempts)
     )
 
 
