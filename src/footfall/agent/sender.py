@@ -1,11 +1,15 @@
 """Delivers the spool to the server: declare the config, then push the oldest events in
 batches, deleting them only when the server acknowledged them (200). A server that is down
-or slow is retried with backoff; nothing is lost and a resend is harmless."""
+or slow is retried with backoff; nothing is lost and a resend is harmless. A batch the
+server refuses with 422 has the events it names moved to the spool's dead letters and the
+rest sent again at once: one bad event never blocks the queue."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -18,16 +22,42 @@ log = logging.getLogger("footfall.agent")
 BATCH = 1000
 
 
+def _refused_events(batch: list[dict[str, Any]], answer: httpx.Response) -> dict[int, str]:
+    """record_id → the server's reasons, for the events a 422 names (SPEC §3: `result` is
+    a list of {index, field, message}). Empty when the answer names none of them."""
+    try:
+        problems = answer.json().get("result")
+    except (ValueError, AttributeError):
+        return {}
+    reasons: dict[int, list[str]] = {}
+    for problem in problems if isinstance(problems, list) else []:
+        index = problem.get("index") if isinstance(problem, dict) else None
+        if isinstance(index, int) and 0 <= index < len(batch):
+            why = f"{problem.get('field', '')}: {problem.get('message', '')}"
+            reasons.setdefault(batch[index]["record_id"], []).append(why)
+    return {rid: "; ".join(whys) for rid, whys in reasons.items()}
+
+
 class Sender:
-    def __init__(self, server: str, token: str, spool: Spool, config: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        server: str,
+        token: str,
+        spool: Spool,
+        config: dict[str, Any],
+        *,
+        clock: Callable[[], int] = lambda: int(time.time() * 1000),
+    ) -> None:
         self._http = httpx.Client(
             base_url=server, timeout=30, headers={"Authorization": f"Bearer {token}"}
         )
         self._spool = spool
         self._config = config
         self._declared = False
+        self._clock = clock
         self.stop = threading.Event()
         self.sent = 0
+        self.dead = 0  # events moved to the dead letters
 
     def _declare(self) -> bool:
         answer = self._http.put("/ingest/v1/config", json=self._config)
@@ -50,7 +80,20 @@ class Sender:
             self._spool.acknowledge([e["record_id"] for e in batch])
             self.sent += len(batch)
             return len(batch)
-        if answer.status_code in (400, 401, 413, 422):
+        if answer.status_code == 422:
+            refused = _refused_events(batch, answer)
+            if not refused:  # names no event of ours: keep them and let the operator know
+                raise RuntimeError(f"the server refused a batch: {answer.text[:500]}")
+            self._spool.dead_letter(refused, self._clock())
+            self.dead += len(refused)
+            log.warning(
+                "the server refused %d event(s); moved to the dead letters "
+                "(footfall agent --dead-letters): %s",
+                len(refused),
+                next(iter(refused.values())),
+            )
+            return 0
+        if answer.status_code in (400, 401, 413):
             raise RuntimeError(f"the server refused a batch: {answer.text[:500]}")
         raise httpx.HTTPError(f"HTTP {answer.status_code}")
 
@@ -59,7 +102,8 @@ class Sender:
         delay = 0.5
         while True:
             try:
-                if self.flush_once():
+                dead_before = self.dead
+                if self.flush_once() or self.dead > dead_before:
                     delay = 0.5
                     continue
             except httpx.HTTPError as exc:

@@ -1,6 +1,11 @@
 """The agent's spool: every event is written here (durably) before any attempt to send it,
 and deleted only once the server has acknowledged it.
 
+An event the server refuses (a 422 naming it: a clock that reset to 1970, a trigger the
+config no longer has) moves, in one transaction, to the `dead_letters` table with the
+server's reasons: it is kept for the operator (`footfall agent --dead-letters`) and never
+blocks the events queued behind it.
+
 Record ids are derived from the event's own time and place (the frame's instant, the
 channel, the event's index in that frame), so they grow with time and are the same when a
 file is processed again after a crash: the server then sees duplicates, which it skips.
@@ -10,12 +15,24 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
-__all__ = ["Spool", "record_id"]
+__all__ = ["DeadLetter", "Spool", "record_id"]
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """An event the server refused, with why and when (ms since the epoch)."""
+
+    record_id: int
+    event: dict[str, Any]
+    reason: str
+    refused_at: int
 
 
 def record_id(frame_ms: int, channel_index: int, index_in_frame: int) -> int:
@@ -31,6 +48,10 @@ class Spool:
         self._conn.execute("PRAGMA synchronous=FULL")  # an event in the spool survives a crash
         self._conn.execute(
             "CREATE TABLE IF NOT EXISTS spool (record_id INTEGER PRIMARY KEY, body TEXT NOT NULL)"
+        )
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS dead_letters (record_id INTEGER PRIMARY KEY, "
+            "body TEXT NOT NULL, reason TEXT NOT NULL, refused_at INTEGER NOT NULL)"
         )
         self._lock = threading.Lock()
         self.added = threading.Event()
@@ -62,6 +83,32 @@ class Spool:
                 "DELETE FROM spool WHERE record_id = ?", [(r,) for r in record_ids]
             )
             self._conn.execute("COMMIT")
+
+    def dead_letter(self, reasons: Mapping[int, str], at: int) -> None:
+        """Move the spooled events `reasons` names (record_id → why) to the dead letters."""
+        if not reasons:
+            return
+        with self._lock:
+            self._conn.execute("BEGIN")
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO dead_letters (record_id, body, reason, refused_at) "
+                "SELECT record_id, body, ?, ? FROM spool WHERE record_id = ?",
+                [(reason, at, rid) for rid, reason in reasons.items()],
+            )
+            self._conn.executemany(
+                "DELETE FROM spool WHERE record_id = ?", [(rid,) for rid in reasons]
+            )
+            self._conn.execute("COMMIT")
+
+    def dead_letters(self) -> list[DeadLetter]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT record_id, body, reason, refused_at FROM dead_letters ORDER BY record_id"
+            ).fetchall()
+        return [
+            DeadLetter(int(rid), msgspec.json.decode(body), reason, int(at))
+            for rid, body, reason, at in rows
+        ]
 
     def pending(self) -> int:
         with self._lock:

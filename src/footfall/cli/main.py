@@ -345,8 +345,19 @@ def agent(
             help="Draw the lines and zones on a frame of each source into this PNG, then exit."
         ),
     ] = None,
+    dead_letters: Annotated[
+        bool,
+        typer.Option(
+            "--dead-letters",
+            help="List the events the server refused (kept in the spool), then exit.",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """The edge agent: video files, RTSP streams or cameras in, Footfall events out."""
+    """The edge agent: video files, RTSP streams or cameras in, Footfall events out.
+
+    Events the server refuses (422: e.g. a camera clock that reset to 1970) are moved to
+    the spool's dead letters and the rest keep flowing; `--dead-letters` lists them."""
     try:
         from footfall.agent.config import ConfigError, load_config
         from footfall.agent.preview import write_preview
@@ -359,6 +370,9 @@ def agent(
         )
     try:
         loaded = load_config(config)
+        if dead_letters:
+            _print_dead_letters(loaded.spool, as_json=as_json)
+            return
         if preview is not None:
             write_preview(loaded, preview)
             print(f"wrote {preview}")
@@ -369,6 +383,29 @@ def agent(
     except RuntimeError as exc:
         fail(str(exc))
     print(f"done: {sent} events acknowledged by {loaded.server}")
+
+
+def _print_dead_letters(spool_path: Path, *, as_json: bool) -> None:
+    from footfall.agent.spool import Spool
+
+    if not spool_path.exists():
+        fail(f"no spool at {spool_path}: the agent has not run with this configuration yet")
+    spool = Spool(spool_path)
+    try:
+        letters = spool.dead_letters()
+    finally:
+        spool.close()
+    rows = [
+        {
+            "record_id": letter.record_id,
+            "refused_at": format_local(letter.refused_at, UTC),
+            "event_time": str(letter.event.get("event_time", "")),
+            "trigger_id": str(letter.event.get("trigger_id", "")),
+            "reason": letter.reason,
+        }
+        for letter in letters
+    ]
+    emit_table("dead_letters", rows, as_json=as_json, empty="no dead letters: every event sent")
 
 
 @app.command("agent-eval")
