@@ -208,16 +208,62 @@ def _brute_line_peaks(
         reset = max(r for r in resets if r < t)
         return max(0, sum(d for w, d in crossings if reset < w <= t))
 
+    def value_just_after(t: int) -> int:  # a reset at t itself has happened
+        reset = max(r for r in resets if r <= t)
+        return max(0, sum(d for w, d in crossings if reset < w <= t))
+
     first = crossings[0][0] - (crossings[0][0] - day_start) % HOUR
     out: list[Any] = []
     for a, b in spans:
         if a > now or b <= first:
             out.append(None)
             continue
-        instants = [a] + [w for w, _ in crossings if a <= w < min(b, now + 1)]
-        instants += [r + 1 for r in resets if a <= r < min(b, now + 1)]
-        out.append(max(value(t) for t in instants))
+        # The bucket's values: from just after its start (never the earlier period's final
+        # value when it starts at a reset), at each crossing and just after each reset in it.
+        values = [value_just_after(a)]
+        values += [value(w) for w, _ in crossings if a < w < min(b, now + 1)]
+        values += [value(r + 1) for r in resets if a <= r < min(b, now + 1)]
+        out.append(max(values))
     return out
+
+
+def test_the_first_peak_after_a_reset_starts_from_the_reset(db: Database) -> None:
+    site = make_site(db, timezone="UTC")
+    day = datetime(2026, 3, 7, tzinfo=UTC)
+
+    def at(hour: int, minute: int) -> str:
+        return (day + timedelta(hours=hour, minutes=minute)).isoformat(timespec="milliseconds")
+
+    enters = [at(5, 10), at(5, 20), at(5, 30), at(5, 40), at(6, 0), at(6, 30)]
+    ingest_directly(
+        db,
+        site.location_id,
+        [event(n, trigger="t-enter", when=when) for n, when in enumerate(enters, 1)],
+        clock=lambda: to_ms(day + timedelta(hours=12)),
+    )
+    line = occupancy.create_counter(
+        db,
+        location_id=site.location_id,
+        name="Shop",
+        enter=("t-enter",),
+        exit_=("t-exit",),
+        reset="06:00",
+    )
+    feed = feeds.create_feed(
+        db,
+        location_id=site.location_id,
+        name="peaks",
+        metric="occupancy",
+        occupancy_ids=(line.id,),
+        since=at(5, 0),
+        until=at(9, 0),
+        granularity="hour",
+    )
+    report = feeds.build_report(db, feed.token, now=to_ms(day + timedelta(hours=10)))
+    [series] = report.as_json()["report"]["data"]["series"]
+    # 05:00 reaches 4; the crossing at exactly 06:00 is the closing day's (5 at that
+    # instant, then the reset): the 06:00 bucket starts from 0 and peaks at 1 (06:30).
+    assert [p["value"] for p in series["data"]] == [4, 1, 1, 1]
 
 
 def test_dst_days_have_23_and_25_hourly_rows(db: Database) -> None:

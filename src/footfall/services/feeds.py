@@ -507,7 +507,10 @@ def _line_peaks(
     conn: Connection, counter: CounterRow, zone: tzinfo, spans: list[tuple[int, int]], now: int
 ) -> tuple[list[Value], int | None]:
     """Peak of max(0, enters - exits) in each bucket, replaying the crossings from the
-    reset before the first bucket (a crossing exactly at a reset is the earlier period's)."""
+    reset before the first bucket (a crossing exactly at a reset is the earlier period's).
+
+    A bucket's peak starts from the value just after its start: when a reset falls exactly
+    on the start, the closing period's final value is not this bucket's."""
     triggers = [*counter.enter_triggers, *counter.exit_triggers]
     first = store.first_quarter(conn, counter.location_id, triggers, "TripwireCrossed")
     if first is None or not spans:
@@ -526,11 +529,11 @@ def _line_peaks(
     position = 0
     for start, stop in spans:
         stop = min(stop, now + 1)
-        # Settle every reset before the bucket and every crossing up to its first instant
-        # (the value at `start` already includes a crossing exactly then).
+        # Settle every crossing up to the bucket's first instant and every reset up to it,
+        # a crossing exactly at a reset before that reset.
         while True:
             next_move = instants[position] if position < len(instants) else None
-            if period_end < start and (next_move is None or period_end < next_move):
+            if period_end <= start and (next_move is None or period_end < next_move):
                 balance = 0
                 period_end = reset_period(period_end + 1, zone, counter.reset_minute)[1]
             elif next_move is not None and next_move <= start:
