@@ -105,14 +105,16 @@ def reference_completed_stays(events: Iterable[EventLike]) -> list[tuple[int, in
 
 
 def _boundaries(zone: tzinfo, start_ms: int, end_ms: int) -> list[int]:
-    """Every instant in [start_ms, end_ms] at a whole UTC minute whose local clock reads
-    HH:00:00."""
+    """Every instant in [start_ms, end_ms] whose local clock reads HH:00:00, found by
+    looking at each whole UTC minute: where the local clock reads HH:00:SS there (an
+    offset with seconds, as local mean time has), the hour began SS seconds earlier."""
     found: list[int] = []
     instant = start_ms - start_ms % _MINUTE_MS
-    while instant <= end_ms:
+    while instant <= end_ms + _MINUTE_MS:
         local = (_EPOCH + timedelta(milliseconds=instant)).astimezone(zone)
-        if local.minute == 0 and local.second == 0 and instant >= start_ms:
-            found.append(instant)
+        boundary = instant - local.second * 1000
+        if local.minute == 0 and start_ms <= boundary <= end_ms and boundary not in found:
+            found.append(boundary)
         instant += _MINUTE_MS
     return found
 

@@ -274,7 +274,7 @@ class Ingest:
         event_store.add_rollups(
             conn, batch.location_id, event_store.coarser(by_quarter, MS_PER_HOUR)
         )
-        zone_store.mark_zone_events(conn, batch.location_id, by_quarter)
+        zone_store.mark_zone_events(conn, batch.location_id, new_rows)
         webhooks.queue_event_deliveries(
             conn,
             batch.location_id,

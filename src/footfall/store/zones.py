@@ -17,16 +17,15 @@ Invariants:
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, func, or_, select, update
 
+from footfall.domain.ingest import EventRow
 from footfall.domain.stays import ZoneEvent
 from footfall.domain.zone_stats import QuarterStats
-from footfall.store.events import RollupKey
 from footfall.store.ids import new_ids
 from footfall.store.schema import histograms, locations, zone_progress, zone_quarters
 
@@ -97,14 +96,16 @@ def _key(location_id: int, trigger_id: str) -> ColumnElement[bool]:
     )
 
 
-def mark_zone_events(conn: Connection, location_id: int, counts: Counter[RollupKey]) -> None:
+def mark_zone_events(conn: Connection, location_id: int, rows: Iterable[EventRow]) -> None:
     """Record, in the ingest transaction, which zone triggers got joins or leaves, and from
-    which quarter-hour on (the batch's quarter counts: a few keys, not every event; the
-    quarter's start is early enough, and lies in the same local hour)."""
+    which instant on: the earliest event's own time, so the job's first hour is the one
+    holding it in any zone (a quarter-hour start may lie in the hour before where the
+    offset is not a whole quarter-hour)."""
     earliest: dict[str, int] = {}
-    for start, _channel, trigger, event_type, _origin in counts:
-        if event_type in ZONE_STAY_TYPES and start < earliest.get(trigger, start + 1):
-            earliest[trigger] = start
+    for row in rows:
+        trigger, when = row[3], row[11]
+        if row[2] in ZONE_STAY_TYPES and when < earliest.get(trigger, when + 1):
+            earliest[trigger] = when
     if not earliest:
         return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
