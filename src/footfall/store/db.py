@@ -78,6 +78,11 @@ def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
 
 
+def _close_on_checkin(dbapi_connection: Any, _record: Any) -> None:
+    if dbapi_connection is not None:
+        dbapi_connection.close()
+
+
 class Database:
     def __init__(
         self,
@@ -179,4 +184,10 @@ class Database:
                 yield conn
 
     def dispose(self) -> None:
+        """Close every pooled connection.
+
+        One still checked out (a worker thread finishing its query as the server stops)
+        is closed when it comes back: returned to the discarded pool, it would otherwise
+        stay open until the garbage collector finds it."""
+        event.listen(self.engine.pool, "checkin", _close_on_checkin)
         self.engine.dispose()
