@@ -16,10 +16,16 @@ import httpx
 
 from footfall.agent.spool import Spool
 
-__all__ = ["Sender"]
+__all__ = ["ConfigOutdated", "Sender"]
 
 log = logging.getLogger("footfall.agent")
 BATCH = 1000
+
+
+class ConfigOutdated(RuntimeError):
+    """A batch was refused while the caller's config had grown since it was declared
+    (the Frigate bridge learns zones as it goes): declare again and resend, rather than
+    dead-letter events of a zone the server has not been told about yet."""
 
 
 def _refused_events(batch: list[dict[str, Any]], answer: httpx.Response) -> dict[int, str]:
@@ -47,6 +53,7 @@ class Sender:
         config: dict[str, Any],
         *,
         clock: Callable[[], int] = lambda: int(time.time() * 1000),
+        config_is_current: Callable[[], bool] = lambda: True,
     ) -> None:
         self._http = httpx.Client(
             base_url=server, timeout=30, headers={"Authorization": f"Bearer {token}"}
@@ -55,6 +62,7 @@ class Sender:
         self._config = config
         self._declared = False
         self._clock = clock
+        self._config_is_current = config_is_current
         self.stop = threading.Event()
         self.sent = 0
         self.dead = 0  # events moved to the dead letters
@@ -81,6 +89,8 @@ class Sender:
             self.sent += len(batch)
             return len(batch)
         if answer.status_code == 422:
+            if not self._config_is_current():
+                raise ConfigOutdated(f"refused under an outdated config: {answer.text[:300]}")
             refused = _refused_events(batch, answer)
             if not refused:  # names no event of ours: keep them and let the operator know
                 raise RuntimeError(f"the server refused a batch: {answer.text[:500]}")

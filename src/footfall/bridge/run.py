@@ -37,7 +37,7 @@ import httpx
 import paho.mqtt.client as paho
 
 from footfall import __version__
-from footfall.agent.sender import Sender
+from footfall.agent.sender import ConfigOutdated, Sender
 from footfall.agent.spool import Spool
 from footfall.bridge.frigate import FrigateMessageError, Place, server_config, translate
 from footfall.mqtt.session import Session
@@ -173,8 +173,14 @@ class FrigateBridge:
                         sender.close()
                     # A new Sender declares the config (every zone seen) before sending.
                     config = server_config(places, VERSION)
-                    sender = Sender(self.options.server, self.options.token, self.spool, config)
                     declared = version
+                    sender = Sender(
+                        self.options.server,
+                        self.options.token,
+                        self.spool,
+                        config,
+                        config_is_current=self._is_current(version),
+                    )
                 try:
                     self.sent += sender.flush_once()
                     delay = 0.5
@@ -182,13 +188,14 @@ class FrigateBridge:
                     log.warning("cannot deliver events (%s); retrying in %.1f s", exc, delay)
                     time.sleep(delay)
                     delay = min(delay * 2, 10.0)
-                except RuntimeError:
-                    if self.catalog.snapshot()[0] != declared:
-                        continue  # the batch had events of a zone seen since: declare again
-                    raise
+                except ConfigOutdated:
+                    continue  # the batch had events of a zone seen since: declare again
         finally:
             if sender is not None:
                 sender.close()
+
+    def _is_current(self, version: int) -> Callable[[], bool]:
+        return lambda: self.catalog.snapshot()[0] == version
 
     def close(self) -> None:
         self.catalog.close()
