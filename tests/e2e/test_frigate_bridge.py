@@ -18,6 +18,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 
+from footfall.agent.spool import Spool
 from footfall.bridge.frigate import translate
 from footfall.store.db import Database
 from footfall.store.locations import load_triggers
@@ -220,3 +221,33 @@ def test_the_bridge_refuses_bad_options() -> None:
         assert done.returncode == 1
         assert complaint in done.stderr
         assert done.stderr.count("\n") == 1, done.stderr
+
+
+def test_events_refused_for_good_go_to_the_dead_letters_and_the_rest_flow_on(
+    db: Database, site: Site, topic_prefix: str, bridge_args: list[str]
+) -> None:
+    """Frigate's clock runs an hour fast for a while: those events are refused (more than
+    10 minutes in the future), kept in the spool's dead letters with the reason, and the
+    messages after them still reach Footfall."""
+    messages = recorded()
+    fast = shifted(messages[:6], end=time.time() + 3600)
+    good = shifted(messages[6:])
+    refused = {e["record_id"] for m in fast for e in translate(m, CAMERAS).events}
+    delivered = {e["record_id"] for m in good for e in translate(m, CAMERAS).events}
+    assert refused
+    assert delivered
+    bridge = Bridge(bridge_args)
+    publish(f"{topic_prefix}/frigate", [*fast, *good])
+    wait_until(
+        "the good events in Footfall",
+        lambda: {r[0] for r in stored(db, site.location_id)} == delivered,
+    )
+    assert "done:" in bridge.stop()
+    spool = Spool(Path(bridge_args[bridge_args.index("--spool") + 1]))
+    try:
+        letters = spool.dead_letters()
+        assert spool.pending() == 0
+    finally:
+        spool.close()
+    assert {letter.record_id for letter in letters} == refused
+    assert all("future" in letter.reason for letter in letters)
