@@ -19,7 +19,22 @@ def test_migrated_schema_matches_the_metadata(db: Database) -> None:
         for column in table.columns:
             assert columns[column.name]["nullable"] == column.nullable, (name, column.name)
         primary = inspector.get_pk_constraint(name)["constrained_columns"]
-        assert primary == [c.name for c in table.primary_key.columns], name
+        expected = [c.name for c in table.primary_key.columns]
+        if not db.is_sqlite:
+            expected = list(table.info.get("postgresql_primary_key", expected))
+        assert primary == expected, name
+
+
+def test_events_are_partitioned_by_day_on_postgresql(db: Database) -> None:
+    if db.is_sqlite:
+        pytest.skip("SQLite keeps one events table")
+    with db.engine.connect() as conn:
+        strategy = conn.exec_driver_sql(
+            "SELECT partstrat, a.attname FROM pg_partitioned_table p "
+            "JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0] "
+            "WHERE p.partrelid = 'events'::regclass"
+        ).one()
+    assert tuple(strategy) == ("r", "event_time")  # range of event_time
 
 
 def test_growing_tables_are_keyed_by_location_first(db: Database) -> None:

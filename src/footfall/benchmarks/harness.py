@@ -37,8 +37,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def new_site(db_url: str, timezone: str = "UTC") -> Site:
-    db = Database(db_url)
+def new_site(db_url: str, timezone: str = "UTC", *, secret_key: str | None = None) -> Site:
+    """`secret_key`: the server key (PostgreSQL; SQLite makes its key file)."""
+    db = Database(db_url, secret_key=secret_key)
     try:
         upgrade(db)
         account = management.create_account(db, "bench")
@@ -61,10 +62,13 @@ class ServerProcess:
         port: int = 0,
         *,
         module: str | None = None,
+        workers: int = 1,
     ) -> None:
-        """`module`: run `python -m module --port P` instead of `footfall serve`."""
+        """`module`: run `python -m module --port P` instead of `footfall serve`;
+        `workers`: `footfall serve --workers N`."""
         self.db_url = db_url
         self.module = module
+        self.workers = workers
         self.env = {**os.environ, "FOOTFALL_DATABASE_URL": db_url, **(env or {})}
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -83,6 +87,8 @@ class ServerProcess:
                 "--port",
                 str(self.port),
                 "--no-access-log",
+                "--workers",
+                str(self.workers),
             ]
         )
         self.process = subprocess.Popen(

@@ -14,6 +14,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -82,12 +83,23 @@ def latencies(call: Callable[[], object], repeat: int) -> tuple[float, float]:
     return statistics.median(samples), cuts[18]
 
 
-def measure(count: int, repeat: int) -> dict[str, tuple[float, float]]:
-    with tempfile.TemporaryDirectory() as tmp:
-        site = new_site(f"sqlite:///{Path(tmp) / 'queries.db'}")
+def measure(
+    count: int, repeat: int, *, db_url: str | None = None, env: dict[str, str] | None = None
+) -> dict[str, tuple[float, float]]:
+    """p50/p95 of each request with `count` events stored: in a fresh SQLite file, or in a
+    scratch database on the PostgreSQL server of `db_url` (with the server's `env`)."""
+    with ExitStack() as stack:
+        if db_url is None:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory())
+            url = f"sqlite:///{Path(tmp) / 'queries.db'}"
+        else:
+            from footfall.benchmarks.postgresql import scratch_database
+
+            url = stack.enter_context(scratch_database(db_url))
+        site = new_site(url, secret_key=(env or {}).get("FOOTFALL_SECRET_KEY"))
         fill(site.db_url, site.location_id, count)
         with (
-            running_server(site.db_url, {"FOOTFALL_RATE_LIMIT": "0"}) as base,
+            running_server(site.db_url, {"FOOTFALL_RATE_LIMIT": "0", **(env or {})}) as base,
             Client(base, site.public_key, site.secret) as client,
         ):
             now = datetime.now(UTC)

@@ -51,6 +51,7 @@ from footfall.store import webhooks as webhook_store
 from footfall.store import zones as zone_store
 from footfall.store.db import Database
 from footfall.store.locations import ChannelSpec, LocationRow, TriggerRow, TriggerSpec
+from footfall.store.partitions import PartitionSet, day_of
 from footfall.store.webhooks import EndpointRow
 
 __all__ = [
@@ -140,6 +141,7 @@ class Ingest:
         self._lock = threading.Lock()
         self._writer: GroupCommitWriter[CheckedBatch, BatchResult] | None = None
         self._pool: ThreadPoolExecutor | None = None
+        self._partitions = PartitionSet(db)
         if db.is_sqlite:
             self._writer = GroupCommitWriter(self.store_batches)
         else:
@@ -243,7 +245,28 @@ class Ingest:
 
     def store_batches(self, batches: Sequence[CheckedBatch]) -> list[BatchResult | Exception]:
         """Store checked batches in one transaction; each outcome is its result or the
-        ConfigChanged that kept it out (the others are stored regardless)."""
+        ConfigChanged that kept it out (the others are stored regardless).
+
+        On PostgreSQL the days the events fall on get their partitions first, outside the
+        transaction (store/partitions.py)."""
+        if self.db.is_sqlite:
+            outcomes = self._store_together(batches)
+        else:
+            days = {day_of(row[11]) for batch in batches for row in batch.rows}
+            self._partitions.ensure(days)
+            try:
+                outcomes = self._store_together(batches)
+            except event_store.MissingPartition:
+                # Another process dropped a day this one still knew (a retention run
+                # racing a batch at the cutoff): learn the partitions afresh, store again.
+                self._partitions.forget()
+                self._partitions.ensure(days)
+                outcomes = self._store_together(batches)
+        if self.on_commit is not None:
+            self.on_commit()
+        return outcomes
+
+    def _store_together(self, batches: Sequence[CheckedBatch]) -> list[BatchResult | Exception]:
         outcomes: list[BatchResult | Exception] = []
         with self.db.write() as conn:
             for batch in batches:
@@ -251,8 +274,6 @@ class Ingest:
                     outcomes.append(self._store(conn, batch))
                 except ConfigChanged as changed:
                     outcomes.append(changed)
-        if self.on_commit is not None:
-            self.on_commit()
         return outcomes
 
     def _store(self, conn: Connection, batch: CheckedBatch) -> BatchResult:

@@ -17,7 +17,8 @@ from collections.abc import Iterable, Sequence
 from itertools import chain
 from typing import Final
 
-from sqlalchemy import Connection, delete, func, select
+import psycopg
+from sqlalchemy import Connection, delete, select
 
 from footfall.domain.ingest import EventRow
 from footfall.domain.times import MS_PER_HOUR
@@ -28,13 +29,21 @@ MS_PER_QUARTER: Final = 900_000
 
 __all__ = [
     "MS_PER_QUARTER",
+    "MissingPartition",
     "RollupKey",
     "add_rollups",
     "coarser",
+    "events_counted_in",
     "insert_new_events",
     "purge_location_before",
     "rollup_counts",
 ]
+
+
+class MissingPartition(Exception):
+    """A row's day has no partition of `events` (PostgreSQL): the transaction is lost;
+    create the partition (store/partitions.py) and store the batch again."""
+
 
 _ROWS_PER_STATEMENT: Final = 250  # 3,250 parameters: under both engines' limits
 
@@ -47,16 +56,17 @@ _EVENT_COLUMNS: Final = (
 )
 
 
+_COPY_EVENTS: Final = f"COPY events ({_EVENT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+# PostgreSQL types of the EventRow fields, in order (binary COPY sends them as they are).
+_COPY_TYPES: Final = (
+    "int4", "int8", "varchar", "varchar", "varchar", "int8",
+    "varchar", "varchar", "varchar", "varchar", "int8", "int8",
+)  # fmt: skip
+
+
 def _marks(conn: Connection, count: int) -> str:
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     return ", ".join([mark] * count)
-
-
-def _max_event_id(conn: Connection, location_id: int) -> int:
-    found = conn.execute(
-        select(func.max(events.c.id)).where(events.c.location_id == location_id)
-    ).scalar_one()
-    return int(found or 0)
 
 
 def _insert_rows(conn: Connection, columns: str, rows: Sequence[tuple[object, ...]]) -> int:
@@ -87,33 +97,89 @@ def insert_new_events(
     """Store the rows whose record_id is not stored yet; return those (in batch order).
 
     The caller holds the location's row lock and has removed repeats within the batch.
-    Existing record ids are skipped by `ON CONFLICT DO NOTHING` in the same index probe
-    that inserts; only when that skipped something (a resent batch) do we look up which
-    rows are new: exactly those with the ids this batch drew.
     """
     if not rows:
         return rows
     if conn.dialect.name == "sqlite":
-        # Ids from our own counter: the new rows are exactly those at or above `first`.
-        first = new_ids(conn, "events", len(rows))[0]  # contiguous under the write lock
-        with_ids = [(first + offset, *row) for offset, row in enumerate(rows)]
-        inserted = _insert_rows(conn, f"id, {_EVENT_COLUMNS}", with_ids)
-        lowest_new = first
-    else:
-        # `id` comes from the event_ids sequence, drawn after the location lock was taken,
-        # so every id above the previous maximum is this batch's.
-        lowest_new = _max_event_id(conn, location_id) + 1
-        inserted = _insert_rows(conn, _EVENT_COLUMNS, rows)
+        return _insert_new_sqlite(conn, location_id, rows)
+    return _insert_new_postgresql(conn, location_id, rows)
+
+
+def _insert_new_sqlite(
+    conn: Connection, location_id: int, rows: Sequence[EventRow]
+) -> Sequence[EventRow]:
+    """Existing record ids are skipped by `ON CONFLICT DO NOTHING` in the same index probe
+    that inserts; only when that skipped something (a resent batch) do we look up which
+    rows are new: exactly those with the ids this batch drew."""
+    # Ids from our own counter: the new rows are exactly those at or above `first`.
+    first = new_ids(conn, "events", len(rows))[0]  # contiguous under the write lock
+    with_ids = [(first + offset, *row) for offset, row in enumerate(rows)]
+    inserted = _insert_rows(conn, f"id, {_EVENT_COLUMNS}", with_ids)
     if inserted == len(rows):
         return rows
     stored_now = set(
         conn.execute(
             select(events.c.record_id).where(
-                events.c.location_id == location_id, events.c.id >= lowest_new
+                events.c.location_id == location_id, events.c.id >= first
             )
         ).scalars()
     )
     return [row for row in rows if row[1] in stored_now]
+
+
+def _insert_new_postgresql(
+    conn: Connection, location_id: int, rows: Sequence[EventRow]
+) -> Sequence[EventRow]:
+    """Partitioned `events` has no unique (location_id, record_id) (store/partitions.py),
+    so duplicates are found first, then the new rows go in with one COPY (several times
+    cheaper than INSERT ... VALUES per row). Correct because every writer of a location's
+    events holds its row lock: under READ COMMITTED each statement sees every batch
+    committed before the lock was granted."""
+    stored = stored_record_ids(conn, location_id, [row[1] for row in rows])
+    new_rows = [row for row in rows if row[1] not in stored] if stored else rows
+    if new_rows:
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        try:
+            with driver.cursor() as cursor, cursor.copy(_COPY_EVENTS) as copy:
+                copy.set_types(_COPY_TYPES)
+                for row in new_rows:
+                    copy.write_row(row)
+        except psycopg.errors.CheckViolation as exc:  # the only check: partition bounds
+            raise MissingPartition(str(exc)) from exc
+    return new_rows
+
+
+def stored_record_ids(conn: Connection, location_id: int, record_ids: Sequence[int]) -> set[int]:
+    """Which of `record_ids` the location already stores (PostgreSQL).
+
+    Agents number events in time order, so a batch's ids mostly span a range holding no
+    other stored ids: one range scan per partition finds them (measured: 2 ms over 90
+    daily partitions, where `= ANY` of 1,000 ids takes 38 ms: one index descent per id and
+    partition). Should the range hold many other ids (a numbering that interleaves
+    widely), the scan stops after a bounded number of rows and `= ANY` decides instead.
+    """
+    wanted = set(record_ids)
+    cap = 4 * len(wanted) + 1000
+    in_range = (
+        conn.exec_driver_sql(
+            "SELECT record_id FROM events WHERE location_id = %s "
+            "AND record_id BETWEEN %s AND %s LIMIT %s",
+            (location_id, min(wanted), max(wanted), cap),
+        )
+        .scalars()
+        .all()
+    )
+    if len(in_range) == cap:
+        in_range = (
+            conn.exec_driver_sql(
+                "SELECT record_id FROM events WHERE location_id = %s AND record_id = ANY(%s)",
+                (location_id, list(wanted)),
+            )
+            .scalars()
+            .all()
+        )
+    return wanted.intersection(in_range)
 
 
 def rollup_counts(rows: Iterable[EventRow], bucket_ms: int = MS_PER_HOUR) -> Counter[RollupKey]:
@@ -162,3 +228,14 @@ def purge_location_before(conn: Connection, location_id: int, cutoff_ms: int, li
         delete(events).where(events.c.location_id == location_id, events.c.id.in_(doomed))
     )
     return int(result.rowcount)
+
+
+def events_counted_in(conn: Connection, start_ms: int, end_ms: int) -> int:
+    """How many events ever stored had event_time in [start, end), every location
+    (whole UTC hours), from the hourly rollups."""
+    found = conn.exec_driver_sql(
+        f"SELECT sum(count) FROM hourly_rollups WHERE hour >= {_marks(conn, 1)} "
+        f"AND hour < {_marks(conn, 1)}",
+        (start_ms, end_ms),
+    ).scalar_one()
+    return int(found or 0)

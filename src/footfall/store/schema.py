@@ -110,6 +110,10 @@ triggers = Table(
     Column("active", Integer, nullable=False),
 )
 
+# On PostgreSQL `events` is partitioned by day of `event_time` (store/partitions.py): its
+# primary key must then include event_time, and (location_id, record_id) is a plain index
+# (ix_events_record) that ingest probes under the location's row lock; SQLite keeps one
+# table with the unique constraint. `info` records the PostgreSQL key for the schema test.
 events = Table(
     "events",
     metadata,
@@ -133,6 +137,8 @@ events = Table(
     Index("ix_events_time", "location_id", "event_time"),
     Index("ix_events_trigger_time", "location_id", "trigger_id", "event_time"),
     sqlite_with_rowid=False,
+    postgresql_partition_by="RANGE (event_time)",
+    info={"postgresql_primary_key": ("location_id", "id", "event_time")},
 )
 
 hourly_rollups = Table(

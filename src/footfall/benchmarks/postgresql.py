@@ -1,0 +1,239 @@
+"""PostgreSQL at scale (issue 15), each figure beside a baseline measured in the same run:
+
+- ingest over HTTP: 4 sites, 4 clients, 1,000-event batches into `footfall serve
+  --workers 2`, beside a plain COPY of the same rows (4 connections, one COPY of 1,000 rows
+  per transaction, into a fresh copy of the same partitioned table). Target: >= 0.5x.
+- `/totals/triggers` over 30 days at 1M and 10M stored events (quick: 1M only), beside the
+  same request at 100k: the cost must follow the hours, not the events. Target: < 1.5x.
+- retention: detaching and dropping one day's partition, beside a DELETE of as many rows
+  of another day. Reported.
+
+Needs a PostgreSQL server: `footfall bench --postgresql postgresql://user@host:port/db`
+(or FOOTFALL_BENCH_POSTGRESQL_URL). Each measurement creates its own database on it and
+drops it afterwards.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import msgspec
+import psycopg
+
+from footfall.benchmarks.harness import ServerProcess, new_site
+from footfall.benchmarks.ingest import CONFIG, http_rate, make_batches
+from footfall.benchmarks.report import Row
+from footfall.domain.ingest import check_events, decode_events
+from footfall.domain.times import now_ms
+from footfall.store.db import Database
+from footfall.store.locations import TriggerRow
+from footfall.store.partitions import MS_PER_DAY, PartitionSet, day_of, partition_name
+
+__all__ = ["ENV", "run"]
+
+ENV = "FOOTFALL_BENCH_POSTGRESQL_URL"
+SITES = 4
+_TRIGGERS = {
+    "t-enter": TriggerRow("t-enter", "cam-door", "Enter", "Line", 1),
+    "t-exit": TriggerRow("t-exit", "cam-door", "Exit", "Line", 1),
+    "t-shelf": TriggerRow("t-shelf", "cam-floor", "Shelf", "Zone", 1),
+}
+_COLUMNS = (
+    "location_id, record_id, event_type, trigger_id, channel_id, object_id, origin, "
+    "suborigin, age_range, gender, snapshot_id, event_time"
+)
+
+
+def _admin(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+@contextmanager
+def scratch_database(url: str) -> Iterator[str]:
+    """A new, empty database on the server of `url`; dropped afterwards."""
+    name = f"footfall_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(_admin(url), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = _admin(url).rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(_admin(url), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _site_batches(site: int, count: int, start_ms: int) -> list[list[dict[str, object]]]:
+    """One site's share: its own record ids, the same shape as the SQLite benchmark."""
+    batches = make_batches(count, 1000, start_ms)
+    for batch in batches:
+        for item in batch:
+            item["record_id"] = int(str(item["record_id"])) + site * 10**9
+    return batches
+
+
+def ingest_rates(url: str, count: int, secret_key: str) -> tuple[float, float]:
+    """(HTTP events/s, COPY rows/s) for the same `count` events over SITES sites."""
+    start = now_ms()
+    per_site = count // SITES
+    plans = [_site_batches(s, per_site, start) for s in range(SITES)]
+    env = {"FOOTFALL_SECRET_KEY": secret_key}
+    with scratch_database(url) as db_url:
+        sites = [new_site(db_url, secret_key=secret_key) for _ in range(SITES)]
+        bodies: list[tuple[str, bytes]] = []
+        for round_ in range(len(plans[0])):  # interleaved, as concurrent sites send
+            for site, plan in zip(sites, plans, strict=True):
+                bodies.append((site.ingest_token, msgspec.json.encode(plan[round_])))
+        server = ServerProcess(db_url, env, workers=2)
+        try:
+            base = server.start().url
+            for site in sites:
+                httpx.put(
+                    f"{base}/ingest/v1/config",
+                    headers={"Authorization": f"Bearer {site.ingest_token}"},
+                    json=CONFIG,
+                ).raise_for_status()
+            http = http_rate(bodies, per_site * SITES, base, clients=SITES)
+        finally:
+            server.close()
+        rows = [
+            [_rows(site.location_id, batch) for batch in plan]
+            for site, plan in zip(sites, plans, strict=True)
+        ]
+    with scratch_database(url) as copy_url:
+        _migrated(copy_url, secret_key, days={day_of(start - 1), day_of(start - per_site * 50)})
+        copy = _copy_rate(copy_url, rows)
+    return http, copy
+
+
+def _rows(location_id: int, batch: list[dict[str, object]]) -> list[tuple[object, ...]]:
+    decoded, _ = decode_events(msgspec.json.encode(batch))
+    checked, problems = check_events(location_id, decoded, _TRIGGERS, now_ms())
+    assert not problems
+    return list(checked)
+
+
+def _migrated(db_url: str, secret_key: str, days: set[int]) -> None:
+    from footfall.store.migrate import upgrade
+
+    db = Database(db_url, secret_key=secret_key)
+    try:
+        upgrade(db)
+        PartitionSet(db).ensure(days)
+    finally:
+        db.dispose()
+
+
+def _copy_rate(db_url: str, per_site: list[list[list[tuple[object, ...]]]]) -> float:
+    """Rows/s of one COPY per 1,000-row batch and transaction, one connection per site."""
+    total = sum(len(b) for plan in per_site for b in plan)
+
+    def load(plan: list[list[tuple[object, ...]]]) -> None:
+        with psycopg.connect(db_url) as conn:
+            for batch in plan:
+                with (
+                    conn.cursor() as cursor,
+                    cursor.copy(f"COPY events ({_COLUMNS}) FROM STDIN") as copy,
+                ):
+                    for row in batch:
+                        copy.write_row(row)
+                conn.commit()
+
+    threads = [threading.Thread(target=load, args=(plan,)) for plan in per_site]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return total / (time.perf_counter() - started)
+
+
+def drop_vs_delete(url: str, per_day: int, secret_key: str) -> tuple[float, float]:
+    """(seconds to detach and drop a day's partition, seconds to DELETE as many rows)."""
+    today = day_of(now_ms())
+    doomed, deleted = today - 10 * MS_PER_DAY, today - 9 * MS_PER_DAY
+    with scratch_database(url) as db_url:
+        _migrated(db_url, secret_key, days={doomed, deleted})
+        step = MS_PER_DAY // per_day
+        with psycopg.connect(db_url) as conn:
+            with (
+                conn.cursor() as cursor,
+                cursor.copy(f"COPY events ({_COLUMNS}) FROM STDIN") as copy,
+            ):
+                for day in (doomed, deleted):
+                    for i in range(per_day):
+                        copy.write_row(
+                            (1, day + i, "TripwireCrossed", "t-enter", "cam-door", i, "Pedestrian",
+                             "Unknown", "", "", 0, day + i * step)
+                        )  # fmt: skip
+            conn.commit()
+            conn.execute("VACUUM ANALYZE events")
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            started = time.perf_counter()
+            conn.execute(
+                f"ALTER TABLE events DETACH PARTITION {partition_name(doomed)} CONCURRENTLY"
+            )
+            conn.execute(f"DROP TABLE {partition_name(doomed)}")
+            dropped = time.perf_counter() - started
+            started = time.perf_counter()
+            conn.execute(
+                "DELETE FROM events WHERE event_time >= %s AND event_time < %s",
+                (deleted, deleted + MS_PER_DAY),
+            )
+            removed = time.perf_counter() - started
+    return dropped, removed
+
+
+def run(url: str | None, quick: bool = False) -> list[Row]:
+    if not url:
+        return []
+    from footfall.benchmarks import queries
+
+    secret_key = "YmVuY2gtb25seS1rZXktZm9yLXBvc3RncmVzcWwtMDE="
+    events = 100_000 if quick else 400_000
+    http, copy = ingest_rates(url, events, secret_key)
+    rows = [
+        Row(
+            name=f"ingest over HTTP (PostgreSQL, {SITES} sites, {SITES} clients, 1,000/batch)",
+            figure=http,
+            unit="events/s",
+            baseline_name=f"plain COPY of the same rows, {SITES} connections",
+            baseline=copy,
+            target=">= 0.50x",
+            ok=http >= 0.5 * copy,
+        )
+    ]
+    repeat = 60 if quick else 200
+    env = {"FOOTFALL_SECRET_KEY": secret_key}
+    small = queries.measure(100_000, repeat, db_url=url, env=env)
+    for size in (1_000_000,) if quick else (1_000_000, 10_000_000):
+        large = queries.measure(size, repeat, db_url=url, env=env)
+        p50 = large["totals"][0]
+        rows.append(
+            Row(
+                name=f"/totals/triggers 30 days p50 at {size // 1_000_000}M (PostgreSQL)",
+                figure=p50,
+                unit="ms",
+                baseline_name="the same at 100k",
+                baseline=small["totals"][0],
+                target="< 1.5x",
+                ok=p50 < 1.5 * small["totals"][0],
+            )
+        )
+    dropped, removed = drop_vs_delete(url, 100_000 if quick else 1_000_000, secret_key)
+    rows.append(
+        Row(
+            name=f"retention: drop a day of {100 if quick else 1000}k events (PostgreSQL)",
+            figure=dropped * 1000,
+            unit="ms",
+            baseline_name="DELETE of as many rows",
+            baseline=removed * 1000,
+            target="reported",
+            ok=True,
+        )
+    )
+    return rows
