@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import pytest
 
+from tests.conftest import PG_ENV
+
 pytestmark = pytest.mark.slow
 
 
 def test_bench_prints_one_table_with_every_benchmark() -> None:
+    # With the PostgreSQL of the test run (CI has one), its rows too.
+    postgresql = os.environ.get(PG_ENV)
     done = subprocess.run(
-        [sys.executable, "-m", "footfall", "bench", "--quick"],
+        [sys.executable, "-m", "footfall", "bench", "--quick"]
+        + (["--postgresql", postgresql] if postgresql else []),
         capture_output=True,
         text=True,
         timeout=600,
@@ -27,3 +33,9 @@ def test_bench_prints_one_table_with_every_benchmark() -> None:
     assert "histograms: 1 day" in body
     assert "webhook latency" in body
     assert "agent pipeline on 1280x720" in body
+    if postgresql:
+        assert "ingest over HTTP (PostgreSQL, 4 sites, 4 clients" in body
+        assert "/totals/triggers 30 days p50 at 1M (PostgreSQL)" in body
+        assert "retention: drop a day" in body
+    else:
+        assert "PostgreSQL benchmarks skipped" in done.stderr

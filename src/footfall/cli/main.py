@@ -477,11 +477,19 @@ def demo(
 @app.command()
 def bench(
     quick: Annotated[bool, typer.Option("--quick", help="Smaller data, fewer repeats.")] = False,
+    postgresql: Annotated[
+        str | None,
+        typer.Option(
+            help="A PostgreSQL server to add its benchmarks on (each makes and drops its own "
+            "database there), e.g. postgresql://postgres@127.0.0.1:5432/postgres.",
+            envvar="FOOTFALL_BENCH_POSTGRESQL_URL",
+        ),
+    ] = None,
 ) -> None:
     """Run every benchmark and print one table, each figure beside its same-run baseline."""
     from footfall.benchmarks.suite import run_all
 
-    run_all(quick=quick)
+    run_all(quick=quick, postgresql_url=postgresql)
 
 
 app.command(
