@@ -20,6 +20,7 @@ import typer
 from footfall.cli import api_command
 from footfall.cli.bridge_commands import bridge_app
 from footfall.cli.common import AccountOption, DbOption, JsonOption, open_db, settings_for
+from footfall.cli.copy_command import copy_database_command
 from footfall.cli.feeds_commands import feeds_app
 from footfall.cli.output import emit, emit_table, fail, reporting_errors
 from footfall.cli.webhooks_commands import webhooks_app
@@ -56,6 +57,7 @@ secrets_app = typer.Typer(
 )
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(bridge_app, name="bridge")
+app.command("copy-database")(copy_database_command)
 
 
 @app.command()

@@ -29,9 +29,10 @@ from footfall.store.db import Database
 from footfall.store.schema import api_keys, webhook_endpoints
 from footfall.store.secret_key import pending_file, write_key_file
 
-__all__ = ["Rotation", "rotate_secrets"]
+__all__ = ["SEALED_COLUMNS", "Rotation", "rotate_secrets"]
 
-_COLUMNS: tuple[tuple[Table, str], ...] = (
+# Every sealed column: its table (the column is `secret`) and its sealing purpose.
+SEALED_COLUMNS: tuple[tuple[Table, str], ...] = (
     (api_keys, API_KEY_SECRET),
     (webhook_endpoints, WEBHOOK_SECRET),
 )
@@ -56,7 +57,7 @@ def _finish_interrupted(db: Database) -> None:
     with db.read() as conn:
         used = any(
             str(value).startswith(f"{PREFIX}{pending_id}.")
-            for table, _ in _COLUMNS
+            for table, _ in SEALED_COLUMNS
             for value in conn.execute(select(table.c.secret)).scalars()
         )
     if used:
@@ -79,7 +80,7 @@ def rotate_secrets(db: Database) -> Rotation:
         write_key_file(pending_file(key_file), new_text, exclusive=False)
     counts = []
     with db.write() as conn:
-        for table, purpose in _COLUMNS:
+        for table, purpose in SEALED_COLUMNS:
             rows = conn.execute(select(table.c.id, table.c.secret)).all()
             for row_id, value in rows:
                 plaintext = opener.unseal(value, purpose)

@@ -11,14 +11,20 @@ from typing import Literal
 
 from sqlalchemy import Connection, text
 
-__all__ = ["Sequence", "new_ids"]
+__all__ = ["NUMBERED_TABLES", "PG_SEQUENCES", "Sequence", "new_ids"]
 
 Sequence = Literal["events", "histograms", "deliveries"]
 
-_PG_SEQUENCES: dict[str, str] = {
+PG_SEQUENCES: dict[str, str] = {
     "events": "event_ids",
     "histograms": "histogram_ids",
     "deliveries": "delivery_ids",
+}
+# The table whose `id` column each sequence numbers.
+NUMBERED_TABLES: dict[str, str] = {
+    "events": "events",
+    "histograms": "histograms",
+    "deliveries": "webhook_deliveries",
 }
 
 
@@ -39,7 +45,7 @@ def new_ids(conn: Connection, name: Sequence, count: int) -> list[int]:
     return [
         int(v)
         for v in conn.execute(
-            text(f"SELECT nextval('{_PG_SEQUENCES[name]}') FROM generate_series(1, :n)"),
+            text(f"SELECT nextval('{PG_SEQUENCES[name]}') FROM generate_series(1, :n)"),
             {"n": count},
         ).scalars()
     ]
