@@ -36,6 +36,6 @@ def test_bench_prints_one_table_with_every_benchmark() -> None:
     if postgresql:
         assert "ingest over HTTP (PostgreSQL, 4 sites, 4 clients" in body
         assert "/totals/triggers 30 days p50 at 1M (PostgreSQL)" in body
-        assert "retention: drop a day" in body
+        assert "retention: drop a partition" in body
     else:
         assert "PostgreSQL benchmarks skipped" in done.stderr

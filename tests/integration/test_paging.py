@@ -14,7 +14,7 @@ from footfall.services.ingest import CheckedBatch, Ingest
 from footfall.store import events as event_store
 from footfall.store import locations as location_store
 from footfall.store.db import Database
-from footfall.store.partitions import PartitionSet, day_of
+from footfall.store.partitions import PartitionSet, week_of
 from footfall.store.schema import events
 from tests.conftest import RunningServer, Site
 from tests.helpers import Signer, event, ok, post_events, put_config, recent
@@ -92,7 +92,7 @@ def test_ids_are_drawn_under_the_location_lock(db: Database, site: Site) -> None
         ingest.store_batches([CheckedBatch(site.location_id, 0, [row(2)])])
         second_done.set()
 
-    PartitionSet(db).ensure([day_of(1_700_000_000_000)])  # the day's partition (PostgreSQL)
+    PartitionSet(db).ensure([week_of(1_700_000_000_000)])  # its partition (PostgreSQL)
     try:
         with db.write() as conn:
             location_store.lock_and_touch(conn, site.location_id, 0)

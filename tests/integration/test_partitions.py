@@ -1,5 +1,5 @@
-"""PostgreSQL keeps events in one partition per UTC day (store/partitions.py): ingest and
-the retention job create them, retention drops whole days, and none of it loses, doubles or
+"""PostgreSQL keeps events in one partition per UTC week (store/partitions.py): ingest and
+the retention job create them, retention drops whole weeks, and none of it loses, doubles or
 blocks an event. SQLite has one plain table (these tests skip there, saying so)."""
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from sqlalchemy import text
 
 from footfall.domain.times import to_ms
 from footfall.services.ingest import Ingest
-from footfall.services.retention import DAYS_AHEAD, create_partitions_ahead, purge_expired_events
+from footfall.services.retention import WEEKS_AHEAD, create_partitions_ahead, purge_expired_events
 from footfall.store.db import Database
 from footfall.store.locations import get_location
 from footfall.store.migrate import _config, upgrade
-from footfall.store.partitions import MS_PER_DAY, day_of, partition_days, partition_name
+from footfall.store.partitions import MS_PER_WEEK, partition_name, partition_weeks, week_of
 from tests.conftest import PG_SECRET_KEY, Site, _admin_conninfo, _pg_url_for
 from tests.helpers import event, ingest_directly
 
@@ -39,9 +39,9 @@ def _at(moment: datetime) -> int:
     return to_ms(moment)
 
 
-def _days(db: Database) -> list[int]:
+def _weeks(db: Database) -> list[int]:
     with db.read() as conn:
-        return sorted(partition_days(conn))
+        return sorted(partition_weeks(conn))
 
 
 def _where_stored(db: Database) -> dict[int, str]:
@@ -51,29 +51,32 @@ def _where_stored(db: Database) -> dict[int, str]:
         return {int(r): str(p) for r, p in rows}
 
 
-def test_each_event_lands_in_the_partition_of_its_utc_day(db: Database, site: Site) -> None:
+def test_each_event_lands_in_the_partition_of_its_utc_week(db: Database, site: Site) -> None:
     moments = [NOW - timedelta(days=40), NOW - timedelta(minutes=1), NOW.replace(hour=0)]
     batch = [event(i, when=m) for i, m in enumerate(moments)]
 
     ingest_directly(db, site.location_id, batch, clock=lambda: _at(NOW), retention_days=90)
 
-    # Only the days that hold events: a backfill 40 days back creates nothing in between.
-    assert _days(db) == sorted({day_of(_at(m)) for m in moments})
-    assert _where_stored(db) == {i: partition_name(day_of(_at(m))) for i, m in enumerate(moments)}
-    assert partition_name(day_of(_at(NOW))) == "events_p20261125"
+    # Only the weeks that hold events: a backfill 40 days back creates nothing in between.
+    assert _weeks(db) == sorted({week_of(_at(m)) for m in moments})
+    assert len(_weeks(db)) == 2
+    assert _where_stored(db) == {i: partition_name(week_of(_at(m))) for i, m in enumerate(moments)}
+    assert partition_name(week_of(_at(NOW))) == "events_p20261123"  # that Wednesday's Monday
 
 
-def test_the_retention_run_creates_the_next_days_ahead(db: Database) -> None:
-    assert create_partitions_ahead(db, clock=lambda: _at(NOW)) == DAYS_AHEAD
-    today = day_of(_at(NOW))
-    assert _days(db) == [today + k * MS_PER_DAY for k in range(DAYS_AHEAD)]
+def test_the_retention_run_creates_the_next_week_ahead(db: Database) -> None:
+    assert create_partitions_ahead(db, clock=lambda: _at(NOW)) == WEEKS_AHEAD
+    this_week = week_of(_at(NOW))
+    assert _weeks(db) == [this_week + k * MS_PER_WEEK for k in range(WEEKS_AHEAD)]
     assert create_partitions_ahead(db, clock=lambda: _at(NOW)) == 0  # idempotent
 
 
-def test_retention_drops_whole_days_and_keeps_the_day_holding_the_cutoff(
+def test_retention_drops_whole_weeks_and_keeps_the_week_holding_the_cutoff(
     db: Database, site: Site
 ) -> None:
-    ages = [120, 95, 90.25, 10]  # days before NOW; the cutoff is NOW - 90 days, 12:00
+    # Days before NOW. The cutoff, NOW - 90 days, is Thursday 2026-08-27 12:00: 95 days
+    # (the Saturday before) is in the week before its week, 90.25 in its week.
+    ages = [120, 95, 90.25, 10]
     for i, age in enumerate(ages):
         then = NOW - timedelta(days=age)
         arrival = repeat(_at(then + timedelta(minutes=5))).__next__  # a fixed clock
@@ -83,12 +86,12 @@ def test_retention_drops_whole_days_and_keeps_the_day_holding_the_cutoff(
 
     assert purge_expired_events(db, 90, clock=lambda: _at(NOW)) == 2
 
-    kept = {day_of(_at(NOW - timedelta(days=a))) for a in (90.25, 10)}
-    ahead = {day_of(_at(NOW)) + k * MS_PER_DAY for k in range(DAYS_AHEAD)}
-    assert set(_days(db)) == kept | ahead
+    kept = {week_of(_at(NOW - timedelta(days=a))) for a in (90.25, 10)}
+    ahead = {week_of(_at(NOW)) + k * MS_PER_WEEK for k in range(WEEKS_AHEAD)}
+    assert set(_weeks(db)) == kept | ahead
     with db.read() as conn:  # dropped, not emptied: the tables themselves are gone
         for age in (120, 95):
-            name = partition_name(day_of(_at(NOW - timedelta(days=age))))
+            name = partition_name(week_of(_at(NOW - timedelta(days=age))))
             assert conn.execute(text("SELECT to_regclass(:n)"), {"n": name}).scalar() is None
     assert sorted(_where_stored(db)) == [2, 3]
 
@@ -99,7 +102,7 @@ def test_an_interrupted_detach_is_finished_by_the_next_run(db: Database, site: S
         db, site.location_id, [event(1, when=old)], clock=lambda: _at(old), retention_days=90
     )
     ingest_directly(db, site.location_id, [event(2)], retention_days=90)
-    name = partition_name(day_of(_at(old)))
+    name = partition_name(week_of(_at(old)))
     # DETACH CONCURRENTLY waits for every snapshot older than its first phase; cancelled
     # meanwhile (here by a statement timeout, in life by a crash) it leaves the partition
     # "detach pending".
@@ -112,11 +115,11 @@ def test_an_interrupted_detach_is_finished_by_the_next_run(db: Database, site: S
             detacher.execute(f"ALTER TABLE events DETACH PARTITION {name} CONCURRENTLY")
         reader.rollback()
     with db.read() as conn:
-        assert partition_days(conn)[day_of(_at(old))] is True  # pending
+        assert partition_weeks(conn)[week_of(_at(old))] is True  # pending
 
     assert purge_expired_events(db, 90, clock=lambda: _at(NOW)) == 1
 
-    assert day_of(_at(old)) not in _days(db)
+    assert week_of(_at(old)) not in _weeks(db)
     assert sorted(_where_stored(db)) == [2]
 
 
@@ -127,7 +130,7 @@ def test_a_detached_table_left_by_a_crash_is_dropped_by_the_next_run(
     ingest_directly(
         db, site.location_id, [event(1, when=old)], clock=lambda: _at(old), retention_days=90
     )
-    name = partition_name(day_of(_at(old)))
+    name = partition_name(week_of(_at(old)))
     with db.write() as conn:  # the run detached it, then died before DROP
         conn.execute(text(f"ALTER TABLE events DETACH PARTITION {name}"))
 
@@ -137,10 +140,10 @@ def test_a_detached_table_left_by_a_crash_is_dropped_by_the_next_run(
         assert conn.execute(text("SELECT to_regclass(:n)"), {"n": name}).scalar() is None
 
 
-def test_a_batch_for_a_day_another_process_dropped_is_still_stored(
+def test_a_batch_for_a_week_another_process_dropped_is_still_stored(
     db: Database, site: Site
 ) -> None:
-    """A retention run elsewhere drops a day this process still believes exists (a batch
+    """A retention run elsewhere drops a week this process still believes exists (a batch
     right at the cutoff): the batch is stored all the same, in a recreated partition."""
     then = NOW - timedelta(days=3)
     ingest_directly(db, site.location_id, [], clock=lambda: _at(NOW))  # declares the config
@@ -150,8 +153,8 @@ def test_a_batch_for_a_day_another_process_dropped_is_still_stored(
     ingest = Ingest(db, lambda: _at(NOW), retention_days=90)
     try:
         first = ingest.post_events(location, msgspec.json.encode([event(1, when=then)]))
-        name = partition_name(day_of(_at(then)))
-        with db.write() as conn:  # "another process": its retention run drops the day
+        name = partition_name(week_of(_at(then)))
+        with db.write() as conn:  # "another process": its retention run drops the week
             conn.execute(text(f"ALTER TABLE events DETACH PARTITION {name}"))
             conn.execute(text(f"DROP TABLE {name}"))
 
@@ -169,7 +172,7 @@ def test_duplicates_are_found_in_every_partition(db: Database, site: Site) -> No
     clock = lambda: _at(NOW)  # noqa: E731
     first = ingest_directly(db, site.location_id, batch, clock=clock, retention_days=90)
     again = ingest_directly(db, site.location_id, batch, clock=clock, retention_days=90)
-    # The same record ids at other times (other days): still the stored events' duplicates.
+    # The same record ids at other times (other weeks): still the stored events' duplicates.
     moved = [dict(e, event_time=(NOW - timedelta(days=60)).isoformat()) for e in batch]
     moved_again = ingest_directly(db, site.location_id, moved, clock=clock, retention_days=90)
 
@@ -201,9 +204,12 @@ def test_a_batch_whose_ids_span_many_stored_ones_is_checked_exactly(
 def test_concurrent_batches_of_one_location_are_stored_exactly_once(
     db: Database, site: Site
 ) -> None:
-    """Four threads sending the same batches (agents retrying after timeouts) across days."""
+    """Four threads sending the same batches (agents retrying after timeouts) across weeks."""
     batches = [
-        [event(1000 + 100 * b + i, when=NOW - timedelta(days=i % 3, minutes=b)) for i in range(50)]
+        [
+            event(1000 + 100 * b + i, when=NOW - timedelta(days=7 * (i % 3), minutes=b))
+            for i in range(50)
+        ]
         for b in range(8)
     ]
     clock = lambda: _at(NOW)  # noqa: E731
@@ -240,7 +246,7 @@ def blank_pg_url() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def test_the_migration_moves_existing_events_into_day_partitions(
+def test_the_migration_moves_existing_events_into_week_partitions(
     blank_pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FOOTFALL_SECRET_KEY", PG_SECRET_KEY)
@@ -251,7 +257,8 @@ def test_the_migration_moves_existing_events_into_day_partitions(
             config.attributes["connection"] = conn
             config.attributes["keyring"] = lambda: db.keyring
             command.upgrade(config, "0008")
-        times = [_at(NOW), _at(NOW) - 3 * MS_PER_DAY, -5 * MS_PER_DAY + 1]  # one in 1969
+        # This week, the one before, and one in 1969 (floored to its Monday, not to 1970).
+        times = [_at(NOW), _at(NOW) - MS_PER_WEEK, -5 * 86_400_000 + 1]
         with db.engine.begin() as conn:
             for i, when in enumerate(times):
                 conn.execute(
@@ -269,8 +276,8 @@ def test_the_migration_moves_existing_events_into_day_partitions(
 
         with db.read() as conn:
             after = conn.execute(text("SELECT id, record_id FROM events ORDER BY id")).all()
-            assert sorted(partition_days(conn)) == sorted({day_of(t) for t in times})
+            assert sorted(partition_weeks(conn)) == sorted({week_of(t) for t in times})
         assert after == before  # same ids, same rows
-        assert _where_stored(db)[102] == "events_p19691227"
+        assert _where_stored(db)[102] == "events_p19691222"
     finally:
         db.dispose()

@@ -52,12 +52,13 @@ def test_purge_removes_old_raw_events_and_keeps_rollups(db: Database, site: Site
         # To the millisecond: 200, 91 and 90.5 days old go.
         assert (purged, _stored_record_ids(db)) == (3, [3, 4, 5])
     else:
-        # Whole UTC days (dropped partitions): the 90.5-day-old event shares its day with
-        # the cutoff (NOW - 90 days = 12:00 that day), so it goes with that day, tomorrow.
-        assert (purged, _stored_record_ids(db)) == (2, [2, 3, 4, 5])
-        later = to_ms(NOW + timedelta(hours=12))
-        assert purge_expired_events(db, 90, clock=lambda: later) == 1
-        assert _stored_record_ids(db) == [3, 4, 5]
+        # Whole UTC weeks (dropped partitions): the cutoff, NOW - 90 days, is a Thursday
+        # noon; the events 91, 90.5 and 89 days old share its week (from Monday), so only
+        # the 200-day-old one goes now, and they go with their week once it has passed.
+        assert (purged, _stored_record_ids(db)) == (1, [1, 2, 3, 4, 5])
+        later = to_ms(NOW + timedelta(days=4))
+        assert purge_expired_events(db, 90, clock=lambda: later) == 3
+        assert _stored_record_ids(db) == [4, 5]
     assert purge_expired_events(db, 90, clock=lambda: to_ms(NOW + timedelta(hours=12))) == 0
 
 
@@ -85,5 +86,5 @@ def test_a_copy_resent_after_the_purge_is_refused_not_counted_twice(
     assert (again[0].accepted, again[0].duplicates) == (0, 3)
     with db.read() as conn:
         assert conn.execute(select(func.sum(hourly_rollups.c.count))).scalar_one() == 6
-    # The 90.5-day-old event waits for its whole day to pass on PostgreSQL (above).
-    assert _stored_record_ids(db) == ([3, 4, 5] if db.is_sqlite else [2, 3, 4, 5])
+    # Older events wait for their whole week to pass on PostgreSQL (above).
+    assert _stored_record_ids(db) == ([3, 4, 5] if db.is_sqlite else [1, 2, 3, 4, 5])

@@ -5,8 +5,8 @@
   per transaction, into a fresh copy of the same partitioned table). Target: >= 0.5x.
 - `/totals/triggers` over 30 days at 1M and 10M stored events (quick: 1M only), beside the
   same request at 100k: the cost must follow the hours, not the events. Target: < 1.5x.
-- retention: detaching and dropping one day's partition, beside a DELETE of as many rows
-  of another day. Reported.
+- retention: detaching and dropping a (weekly) partition of events, beside a DELETE of as
+  many rows of another one. Reported.
 
 Needs a PostgreSQL server: `footfall bench --postgresql postgresql://user@host:port/db`
 (or FOOTFALL_BENCH_POSTGRESQL_URL). Each measurement creates its own database on it and
@@ -32,7 +32,7 @@ from footfall.domain.ingest import check_events, decode_events
 from footfall.domain.times import now_ms
 from footfall.store.db import Database
 from footfall.store.locations import TriggerRow
-from footfall.store.partitions import MS_PER_DAY, PartitionSet, day_of, partition_name
+from footfall.store.partitions import MS_PER_WEEK, PartitionSet, partition_name, week_of
 
 __all__ = ["ENV", "run"]
 
@@ -105,7 +105,7 @@ def ingest_rates(url: str, count: int, secret_key: str) -> tuple[float, float]:
             for site, plan in zip(sites, plans, strict=True)
         ]
     with scratch_database(url) as copy_url:
-        _migrated(copy_url, secret_key, days={day_of(start - 1), day_of(start - per_site * 50)})
+        _migrated(copy_url, secret_key, weeks={week_of(start - 1), week_of(start - per_site * 50)})
         copy = _copy_rate(copy_url, rows)
     return http, copy
 
@@ -117,13 +117,13 @@ def _rows(location_id: int, batch: list[dict[str, object]]) -> list[tuple[object
     return list(checked)
 
 
-def _migrated(db_url: str, secret_key: str, days: set[int]) -> None:
+def _migrated(db_url: str, secret_key: str, weeks: set[int]) -> None:
     from footfall.store.migrate import upgrade
 
     db = Database(db_url, secret_key=secret_key)
     try:
         upgrade(db)
-        PartitionSet(db).ensure(days)
+        PartitionSet(db).ensure(weeks)
     finally:
         db.dispose()
 
@@ -152,23 +152,24 @@ def _copy_rate(db_url: str, per_site: list[list[list[tuple[object, ...]]]]) -> f
     return total / (time.perf_counter() - started)
 
 
-def drop_vs_delete(url: str, per_day: int, secret_key: str) -> tuple[float, float]:
-    """(seconds to detach and drop a day's partition, seconds to DELETE as many rows)."""
-    today = day_of(now_ms())
-    doomed, deleted = today - 10 * MS_PER_DAY, today - 9 * MS_PER_DAY
+def drop_vs_delete(url: str, per_week: int, secret_key: str) -> tuple[float, float]:
+    """(seconds to detach and drop a partition of `per_week` events, seconds to DELETE as
+    many rows of another)."""
+    this_week = week_of(now_ms())
+    doomed, deleted = this_week - 10 * MS_PER_WEEK, this_week - 9 * MS_PER_WEEK
     with scratch_database(url) as db_url:
-        _migrated(db_url, secret_key, days={doomed, deleted})
-        step = MS_PER_DAY // per_day
+        _migrated(db_url, secret_key, weeks={doomed, deleted})
+        step = MS_PER_WEEK // per_week
         with psycopg.connect(db_url) as conn:
             with (
                 conn.cursor() as cursor,
                 cursor.copy(f"COPY events ({_COLUMNS}) FROM STDIN") as copy,
             ):
-                for day in (doomed, deleted):
-                    for i in range(per_day):
+                for week in (doomed, deleted):
+                    for i in range(per_week):
                         copy.write_row(
-                            (1, day + i, "TripwireCrossed", "t-enter", "cam-door", i, "Pedestrian",
-                             "Unknown", "", "", 0, day + i * step)
+                            (1, week + i, "TripwireCrossed", "t-enter", "cam-door", i, "Pedestrian",
+                             "Unknown", "", "", 0, week + i * step)
                         )  # fmt: skip
             conn.commit()
             conn.execute("VACUUM ANALYZE events")
@@ -182,7 +183,7 @@ def drop_vs_delete(url: str, per_day: int, secret_key: str) -> tuple[float, floa
             started = time.perf_counter()
             conn.execute(
                 "DELETE FROM events WHERE event_time >= %s AND event_time < %s",
-                (deleted, deleted + MS_PER_DAY),
+                (deleted, deleted + MS_PER_WEEK),
             )
             removed = time.perf_counter() - started
     return dropped, removed
@@ -227,7 +228,7 @@ def run(url: str | None, quick: bool = False) -> list[Row]:
     dropped, removed = drop_vs_delete(url, 100_000 if quick else 1_000_000, secret_key)
     rows.append(
         Row(
-            name=f"retention: drop a day of {100 if quick else 1000}k events (PostgreSQL)",
+            name=f"retention: drop a partition of {100 if quick else 1000}k events (PostgreSQL)",
             figure=dropped * 1000,
             unit="ms",
             baseline_name="DELETE of as many rows",

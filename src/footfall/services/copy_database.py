@@ -25,7 +25,7 @@ from footfall.services.key_rotation import SEALED_COLUMNS
 from footfall.store.db import Database
 from footfall.store.ids import NUMBERED_TABLES, PG_SEQUENCES
 from footfall.store.migrate import current_revision, head_revision, upgrade
-from footfall.store.partitions import PartitionSet, day_of
+from footfall.store.partitions import PartitionSet, week_of
 from footfall.store.schema import events, id_counters, metadata
 
 __all__ = ["CopyError", "Progress", "copy_database"]
@@ -82,7 +82,7 @@ def copy_database(
                     if table.name in sealed:
                         _reseal(chunk, sealed[table.name], source, target)
                     if table is events:
-                        partitions.ensure({day_of(r["event_time"]) for r in chunk})
+                        partitions.ensure({week_of(r["event_time"]) for r in chunk})
                     writer.execute(insert(table), chunk)
                     done += len(chunk)
                     if progress:

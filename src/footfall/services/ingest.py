@@ -51,7 +51,7 @@ from footfall.store import webhooks as webhook_store
 from footfall.store import zones as zone_store
 from footfall.store.db import Database
 from footfall.store.locations import ChannelSpec, LocationRow, TriggerRow, TriggerSpec
-from footfall.store.partitions import PartitionSet, day_of
+from footfall.store.partitions import PartitionSet, week_of
 from footfall.store.webhooks import EndpointRow
 
 __all__ = [
@@ -247,20 +247,20 @@ class Ingest:
         """Store checked batches in one transaction; each outcome is its result or the
         ConfigChanged that kept it out (the others are stored regardless).
 
-        On PostgreSQL the days the events fall on get their partitions first, outside the
+        On PostgreSQL the weeks the events fall in get their partitions first, outside the
         transaction (store/partitions.py)."""
         if self.db.is_sqlite:
             outcomes = self._store_together(batches)
         else:
-            days = {day_of(row[11]) for batch in batches for row in batch.rows}
-            self._partitions.ensure(days)
+            weeks = {week_of(row[11]) for batch in batches for row in batch.rows}
+            self._partitions.ensure(weeks)
             try:
                 outcomes = self._store_together(batches)
             except event_store.MissingPartition:
-                # Another process dropped a day this one still knew (a retention run
+                # Another process dropped a week this one still knew (a retention run
                 # racing a batch at the cutoff): learn the partitions afresh, store again.
                 self._partitions.forget()
-                self._partitions.ensure(days)
+                self._partitions.ensure(weeks)
                 outcomes = self._store_together(batches)
         if self.on_commit is not None:
             self.on_commit()

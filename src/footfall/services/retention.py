@@ -1,9 +1,9 @@
 """Retention: raw events older than FOOTFALL_RETENTION_DAYS are purged; rollups stay.
 
-- PostgreSQL: whole days go at once (`store/partitions.py`): a day's partition is detached
-  and dropped when all of it is older than the cutoff, so raw events outlive the retention
-  period by less than a day and no mass DELETE ever runs. The same run creates the
-  partitions of today and the next days ahead, so ingest never has to.
+- PostgreSQL: whole weeks go at once (`store/partitions.py`): a week's partition is
+  detached and dropped when all of it is older than the cutoff, so raw events outlive the
+  retention period by less than a week and no mass DELETE ever runs. The same run creates
+  the partitions of this week and the next ahead, so ingest never has to.
 - SQLite: deletes in small chunks, each its own short transaction, so ingest is never
   blocked for long on the single writer.
 
@@ -18,22 +18,24 @@ from footfall.domain.times import now_ms
 from footfall.store import events as event_store
 from footfall.store import locations as location_store
 from footfall.store.db import Database
-from footfall.store.partitions import MS_PER_DAY, PartitionSet, day_of, drop_days_before
+from footfall.store.partitions import (
+    MS_PER_DAY,
+    MS_PER_WEEK,
+    PartitionSet,
+    drop_weeks_before,
+    week_of,
+)
 
-__all__ = ["DAYS_AHEAD", "create_partitions_ahead", "purge_expired_events"]
+__all__ = ["WEEKS_AHEAD", "create_partitions_ahead", "purge_expired_events"]
 
-# Today and two more: a server stopped over a weekend still finds the days it needs.
-DAYS_AHEAD = 3
+# This week's and the next: a week's partition exists days before its first event.
+WEEKS_AHEAD = 2
 
 
-def create_partitions_ahead(
-    db: Database, *, clock: Callable[[], int] = now_ms, partitions: PartitionSet | None = None
-) -> int:
-    """Make sure today's partition and the next days' exist (PostgreSQL); how many new."""
-    today = day_of(clock())
-    return (partitions or PartitionSet(db)).ensure(
-        today + k * MS_PER_DAY for k in range(DAYS_AHEAD)
-    )
+def create_partitions_ahead(db: Database, *, clock: Callable[[], int] = now_ms) -> int:
+    """Make sure this week's partition and the next exist (PostgreSQL); how many new."""
+    this_week = week_of(clock())
+    return PartitionSet(db).ensure(this_week + k * MS_PER_WEEK for k in range(WEEKS_AHEAD))
 
 
 def purge_expired_events(
@@ -47,11 +49,11 @@ def purge_expired_events(
     cutoff = clock() - int(retention_days * MS_PER_DAY)
     if not db.is_sqlite:
         create_partitions_ahead(db, clock=clock)
-        dropped = drop_days_before(db, cutoff)
+        dropped = drop_weeks_before(db, cutoff)
         with db.read() as conn:
-            # The rollups count every event ever stored, so they say what each day held.
+            # The rollups count every event ever stored, so they say what each week held.
             return sum(
-                event_store.events_counted_in(conn, day, day + MS_PER_DAY) for day in dropped
+                event_store.events_counted_in(conn, week, week + MS_PER_WEEK) for week in dropped
             )
     with db.read() as conn:
         location_ids = location_store.location_ids(conn)

@@ -1,4 +1,4 @@
-"""PostgreSQL: `events` partitioned by day of `event_time` (see `store/partitions.py`).
+"""PostgreSQL: `events` partitioned by week of `event_time` (see `store/partitions.py`).
 
 A partitioned table's unique constraints must include the partition key, so:
 - the primary key becomes (location_id, id, event_time): `id` still comes from the
@@ -7,8 +7,8 @@ A partitioned table's unique constraints must include the partition key, so:
   each hold one): it becomes a plain index, and ingest finds duplicates with it under the
   location's row lock, which every writer of events holds (`store/events.py`).
 
-Existing rows move into one partition per UTC day that holds any (days without events get
-no partition), in the migration's transaction: on a large table this upgrade takes about as
+Existing rows move into one partition per UTC week that holds any (weeks without events
+get no partition), in the migration's transaction: on a large table this upgrade takes about as
 long as copying it. SQLite keeps its table unchanged.
 
 Revision ID: 0010
@@ -20,7 +20,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from footfall.store.partitions import MS_PER_DAY, create_day
+from footfall.store.partitions import MS_PER_DAY, MS_PER_WEEK, create_week, week_of
 
 revision = "0010"
 down_revision = "0008"
@@ -63,14 +63,15 @@ def upgrade() -> None:
     op.create_index("ix_events_time", "events", ["location_id", "event_time"])
     op.create_index("ix_events_trigger_time", "events", ["location_id", "trigger_id", "event_time"])
     op.create_index("ix_events_record", "events", ["location_id", "record_id"])
-    days = bind.execute(
+    # One instant of each week holding events (weeks counted from a Monday, floored also
+    # before 1970); the week itself is reckoned in Python, exactly as ingest does.
+    instants = bind.execute(
         sa.text(
-            # Floored like Python's %, also before 1970 (SQL's % truncates towards zero).
-            f"SELECT DISTINCT event_time - ((event_time % {MS_PER_DAY}) + {MS_PER_DAY}) "
-            f"% {MS_PER_DAY} FROM events_unpartitioned"
+            "SELECT min(event_time) FROM events_unpartitioned "
+            f"GROUP BY floor((event_time - {4 * MS_PER_DAY})::numeric / {MS_PER_WEEK})"
         )
     ).scalars()
-    for day in sorted(int(d) for d in days):
-        create_day(bind, day)
+    for week in sorted({week_of(int(t)) for t in instants}):
+        create_week(bind, week)
     op.execute(f"INSERT INTO events ({_COLUMNS}) SELECT {_COLUMNS} FROM events_unpartitioned")
     op.execute("DROP TABLE events_unpartitioned")
