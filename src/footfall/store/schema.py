@@ -90,7 +90,8 @@ api_key_usage = Table(
 # and a distributed table cannot be searched by such a value without asking every shard.
 # This small reference table, keyed by the token's sha256 hex, names the location (and
 # the feed) the token opens; it is written only when a token is issued. `kind` is
-# 'ingest' or 'feed', so one kind of token never opens the other's door.
+# 'ingest' or 'feed', so one kind of token never opens the other's door. No foreign key to
+# locations or feeds: Citus allows none from a reference table to a distributed one.
 token_lookup = Table(
     "token_lookup",
     metadata,
