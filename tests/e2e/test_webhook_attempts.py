@@ -80,12 +80,17 @@ def test_an_attempt_whose_claim_lapsed_is_not_recorded(db: Database, site: Site)
     ingest_directly(db, site.location_id, [event(1)])
     start = now_ms() + 1000
     with db.write() as conn:
-        stalled = store.claim_next(conn, endpoint.id, start, lease_ms=1000)
+        stalled = store.claim_next(conn, endpoint.location_id, endpoint.id, start, lease_ms=1000)
     assert stalled is not None
     # Its lease ends while it is stalled: another dispatcher claims the delivery again.
     with db.write() as conn:
-        assert store.claim_next(conn, endpoint.id, start + 500, lease_ms=1000) is None
-        current = store.claim_next(conn, endpoint.id, start + 1001, lease_ms=1000)
+        assert (
+            store.claim_next(conn, endpoint.location_id, endpoint.id, start + 500, lease_ms=1000)
+            is None
+        )
+        current = store.claim_next(
+            conn, endpoint.location_id, endpoint.id, start + 1001, lease_ms=1000
+        )
     assert current is not None
     assert current.id == stalled.id
 

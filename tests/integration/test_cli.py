@@ -16,7 +16,7 @@ from footfall.domain.sealing import API_KEY_SECRET
 from footfall.services.management import hash_token
 from footfall.store.db import Database
 from footfall.store.migrate import head_revision
-from footfall.store.schema import api_keys, locations
+from footfall.store.schema import api_keys, locations, token_lookup
 
 runner = CliRunner()
 
@@ -55,10 +55,15 @@ def test_accounts_keys_locations(db_url: str, db: Database) -> None:
     assert set(location) == {"id", "name", "hash", "ingest_token"}
     with db.read() as conn:
         stored = conn.execute(select(locations)).one()
+        lookup = conn.execute(select(token_lookup)).one()
         secret_row = conn.execute(select(api_keys.c.secret)).scalar_one()
-    # The ingest token is stored only as its hash.
-    assert stored.ingest_token_hash == hash_token(location["ingest_token"])
-    assert location["ingest_token"] not in str(tuple(stored))
+    # The ingest token is stored only as its hash (in the token lookup, naming the location).
+    assert (lookup.token_hash, lookup.kind, lookup.location_id) == (
+        hash_token(location["ingest_token"]),
+        "ingest",
+        location["id"],
+    )
+    assert location["ingest_token"] not in str(tuple(stored)) + str(tuple(lookup))
     # The API secret is sealed with the server key: not in clear, yet recoverable.
     assert key["secret"] not in secret_row
     assert db.unseal(secret_row, API_KEY_SECRET) == key["secret"]

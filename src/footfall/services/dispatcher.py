@@ -97,11 +97,12 @@ class Dispatcher:
                     log.exception("webhook dispatcher: cannot read the outbox; retrying")
                     due = []
                 now = self.clock()
-                for endpoint_id, when in due:
+                for location_id, endpoint_id, when in due:
                     worker = self._workers.get(endpoint_id)
                     if when <= now and (worker is None or worker.done()):
                         self._workers[endpoint_id] = asyncio.create_task(
-                            self._drain(client, endpoint_id), name=f"webhook-{endpoint_id}"
+                            self._drain(client, location_id, endpoint_id),
+                            name=f"webhook-{endpoint_id}",
                         )
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -114,20 +115,20 @@ class Dispatcher:
             if self._client is None:
                 await client.aclose()
 
-    def _due_endpoints(self) -> list[tuple[int, int]]:
+    def _due_endpoints(self) -> list[tuple[int, int, int]]:
         with self.db.read() as conn:
             return store.due_endpoints(conn, self.clock())
 
-    def _claim(self, endpoint_id: int) -> Claimed | None:
+    def _claim(self, location_id: int, endpoint_id: int) -> Claimed | None:
         with self.db.write() as conn:
-            claimed = store.claim_next(conn, endpoint_id, self.clock(), self.lease_ms)
+            claimed = store.claim_next(conn, location_id, endpoint_id, self.clock(), self.lease_ms)
         # The endpoint's secret is sealed at rest (domain.sealing): open it to sign.
         return claimed and replace(claimed, secret=self.db.unseal(claimed.secret, WEBHOOK_SECRET))
 
-    async def _drain(self, client: httpx.AsyncClient, endpoint_id: int) -> None:
+    async def _drain(self, client: httpx.AsyncClient, location_id: int, endpoint_id: int) -> None:
         try:
             while True:
-                claimed = await run_in_threadpool(self._claim, endpoint_id)
+                claimed = await run_in_threadpool(self._claim, location_id, endpoint_id)
                 if claimed is None:
                     return
                 await self.attempt(client, claimed)

@@ -81,12 +81,15 @@ def rotate_secrets(db: Database) -> Rotation:
     counts = []
     with db.write() as conn:
         for table, purpose in SEALED_COLUMNS:
-            rows = conn.execute(select(table.c.id, table.c.secret)).all()
-            for row_id, value in rows:
+            # Each row by its whole primary key ((location_id, id) for an endpoint): on
+            # Citus every update then goes to one shard.
+            key = list(table.primary_key.columns)
+            rows = conn.execute(select(*key, table.c.secret)).all()
+            for *key_values, value in rows:
                 plaintext = opener.unseal(value, purpose)
                 conn.execute(
                     update(table)
-                    .where(table.c.id == row_id)
+                    .where(*(column == v for column, v in zip(key, key_values, strict=True)))
                     .values(secret=sealer.seal(plaintext, purpose))
                 )
             counts.append(len(rows))

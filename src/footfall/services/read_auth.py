@@ -4,7 +4,8 @@ Checks run in the order the specification fixes — key (code 1), signature (2),
 (6), nonce (3) — and the state they touch changes only as it allows: a request rejected
 for its key, signature or throttle leaves both the throttle and its nonce untouched; one
 rejected for its nonce has still taken its throttle slot. Throttle and nonce live in the
-key's row and move by compare-and-set UPDATEs, so they hold across every process sharing
+key's `api_key_usage` row (not in `api_keys`, which is read here and never written per
+request) and move by compare-and-set UPDATEs, so they hold across every process sharing
 the database.
 """
 

@@ -56,7 +56,7 @@ class ReadApi:
         """The locations a request covers; NotFoundError names one outside the account."""
         owned = {
             row.id: _Location(row.id, parse_zone(row.timezone))
-            for row in reads.account_locations(conn, account_id)
+            for row in reads.account_locations(conn, account_id, params.location_ids)
         }
         if params.location_ids is None:
             return owned

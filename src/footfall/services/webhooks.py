@@ -103,7 +103,9 @@ def create_endpoint(
             zone = parse_zone(location.timezone)
             for metric, (payload, _) in _metric_payloads(conn, endpoint, zone, now_ms()).items():
                 value = _ENCODER.encode(payload).decode()
-                store.upsert_metric_state(conn, endpoint.id, metric, value, 0, exists=False)
+                store.upsert_metric_state(
+                    conn, location_id, endpoint.id, metric, value, 0, exists=False
+                )
     return replace(endpoint, secret=secret)  # shown once, to the caller
 
 
@@ -224,7 +226,7 @@ def watch_metrics(db: Database, *, clock: Callable[[], int] = now_ms) -> int:
         now = clock()
         with db.read() as conn:
             current = _metric_payloads(conn, endpoint, zones[endpoint.location_id], now)
-            states = store.metric_states(conn, endpoint.id)
+            states = store.metric_states(conn, endpoint.location_id, endpoint.id)
         changed = {
             metric: value
             for metric, value in current.items()
@@ -235,7 +237,7 @@ def watch_metrics(db: Database, *, clock: Callable[[], int] = now_ms) -> int:
             continue
         with db.write() as conn:
             # Locked re-read: of several processes watching, one queues each change.
-            states = store.metric_states(conn, endpoint.id, lock=True)
+            states = store.metric_states(conn, endpoint.location_id, endpoint.id, lock=True)
             deliveries = []
             for metric in due:
                 payload, changed_at = changed[metric]
@@ -252,6 +254,7 @@ def watch_metrics(db: Database, *, clock: Callable[[], int] = now_ms) -> int:
                     deliveries.append((endpoint.id, new_webhook_id(), body.decode()))
                 store.upsert_metric_state(
                     conn,
+                    endpoint.location_id,
                     endpoint.id,
                     metric,
                     value,

@@ -1,5 +1,9 @@
 """Report feeds: their definitions, and the derived tables their reports are read from
-(quarter rollups and zone quarters; never the raw events, but for the one live hour)."""
+(quarter rollups and zone quarters; never the raw events, but for the one live hour).
+
+A feed is keyed by (location_id, id); its token is found through the token lookup
+(`store.tokens`), which names both, so a report reads one location's rows only.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, and_, func, insert, select, update
 
+from footfall.store.ids import new_ids
 from footfall.store.schema import feeds, quarter_rollups, zone_progress, zone_quarters
+from footfall.store.tokens import find_token, insert_token
 
 __all__ = [
     "FeedRow",
@@ -72,17 +78,27 @@ def _row(r: Any) -> FeedRow:
 
 
 def insert_feed(conn: Connection, feed: FeedRow, token_hash: str) -> int:
-    values: dict[str, Any] = {k: v for k, v in feed.__dict__.items() if k != "id"}
-    values["token_hash"] = token_hash
+    """Store the feed and its token's lookup row; returns the new feed's id."""
+    (feed_id,) = new_ids(conn, "feeds", 1)
+    values: dict[str, Any] = {**feed.__dict__, "id": feed_id}
     for name in ("triggers", "event_types", "origins"):
         values[name] = ",".join(values[name])
     for name in ("occupancy_ids", "queue_ids"):
         values[name] = ",".join(str(x) for x in values[name])
-    return int(conn.execute(insert(feeds).values(**values).returning(feeds.c.id)).scalar_one())
+    conn.execute(insert(feeds).values(**values))
+    insert_token(
+        conn, token_hash=token_hash, kind="feed", location_id=feed.location_id, feed_id=feed_id
+    )
+    return feed_id
 
 
 def get_feed(conn: Connection, token_hash: str) -> FeedRow | None:
-    row = conn.execute(select(feeds).where(feeds.c.token_hash == token_hash)).one_or_none()
+    target = find_token(conn, token_hash, "feed")
+    if target is None or target.feed_id is None:
+        return None
+    row = conn.execute(
+        select(feeds).where(feeds.c.location_id == target.location_id, feeds.c.id == target.feed_id)
+    ).one_or_none()
     return None if row is None else _row(row)
 
 
@@ -96,7 +112,16 @@ def list_feeds(conn: Connection, location_id: int | None = None) -> list[FeedRow
 def revoke_feed(
     conn: Connection, now: int, *, token_hash: str | None = None, feed_id: int | None = None
 ) -> bool:
-    match = feeds.c.token_hash == token_hash if feed_id is None else feeds.c.id == feed_id
+    """Revoke the feed a token opens, or the feed of that id; False when there is no such
+    feed still active. (By token, the lookup names the location: one shard on Citus.)"""
+    match: ColumnElement[bool]
+    if feed_id is None:
+        target = None if token_hash is None else find_token(conn, token_hash, "feed")
+        if target is None or target.feed_id is None:
+            return False
+        match = and_(feeds.c.location_id == target.location_id, feeds.c.id == target.feed_id)
+    else:
+        match = feeds.c.id == feed_id
     return bool(
         conn.execute(
             update(feeds).where(match, feeds.c.revoked_at.is_(None)).values(revoked_at=now)

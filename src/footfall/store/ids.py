@@ -1,5 +1,7 @@
 """Ids for rows keyed by (location_id, id): drawn from a PostgreSQL sequence, or from the
-`id_counters` row of the same name on SQLite (which has no sequences).
+`id_counters` row of the same name on SQLite (which has no sequences, and cannot
+autoincrement a composite key). Every id is unique across locations too, so the CLI and
+the API can name an occupancy counter, a queue, a webhook endpoint or a feed by its id.
 
 Ids only grow and are never reused. Callers that need ids to follow commit order within a
 location (after_id paging) draw them after taking the location's row lock.
@@ -13,18 +15,26 @@ from sqlalchemy import Connection, text
 
 __all__ = ["NUMBERED_TABLES", "PG_SEQUENCES", "Sequence", "new_ids"]
 
-Sequence = Literal["events", "histograms", "deliveries"]
+Sequence = Literal["events", "histograms", "deliveries", "counters", "queues", "endpoints", "feeds"]
 
 PG_SEQUENCES: dict[str, str] = {
     "events": "event_ids",
     "histograms": "histogram_ids",
     "deliveries": "delivery_ids",
+    "counters": "counter_ids",
+    "queues": "queue_ids",
+    "endpoints": "endpoint_ids",
+    "feeds": "feed_ids",
 }
 # The table whose `id` column each sequence numbers.
 NUMBERED_TABLES: dict[str, str] = {
     "events": "events",
     "histograms": "histograms",
     "deliveries": "webhook_deliveries",
+    "counters": "occupancy_counters",
+    "queues": "queues",
+    "endpoints": "webhook_endpoints",
+    "feeds": "feeds",
 }
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Table, func, insert, select, update
 
 from footfall.store.schema import channels, locations, triggers
+from footfall.store.tokens import find_token, insert_token
 
 __all__ = [
     "ChannelSpec",
@@ -98,11 +99,11 @@ def insert_location(
             name=name,
             timezone=timezone,
             hash=hash_,
-            ingest_token_hash=token_hash,
             created_at=now,
         )
         .returning(locations.c.id)
     ).scalar_one()
+    insert_token(conn, token_hash=token_hash, kind="ingest", location_id=new_id)
     return LocationRow(new_id, account_id, name, timezone, hash_, "", 0, None, now)
 
 
@@ -114,10 +115,9 @@ def get_location(conn: Connection, location_id: int) -> LocationRow | None:
 
 
 def find_location_by_token_hash(conn: Connection, token_hash: str) -> LocationRow | None:
-    row = conn.execute(
-        select(*_LOCATION_COLUMNS).where(locations.c.ingest_token_hash == token_hash)
-    ).one_or_none()
-    return None if row is None else LocationRow(*row)
+    """The location an ingest token opens: the token lookup, then the location's row."""
+    target = find_token(conn, token_hash, "ingest")
+    return None if target is None else get_location(conn, target.location_id)
 
 
 def list_locations(conn: Connection, *, account_id: int | None = None) -> list[LocationRow]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
 
 from footfall.store.db import Database
 from footfall.store.secret_key import create_key_file
@@ -60,12 +63,39 @@ def scrub(db: Database) -> None:
         conn.exec_driver_sql("VACUUM FULL api_keys, webhook_endpoints, feeds")
 
 
+@contextmanager
+def _migration_transaction(db: Database) -> Iterator[Connection]:
+    """One transaction for the whole upgrade.
+
+    On SQLite, foreign keys are off meanwhile and checked before the commit: that is
+    SQLite's own procedure for rebuilding a table (new copy, drop the old, rename) when
+    other tables reference it, since dropping a referenced table with them on fails. The
+    pragma only takes effect outside a transaction, hence before BEGIN.
+    """
+    if not db.is_sqlite:
+        with db.engine.begin() as conn:
+            yield conn
+        return
+    with db.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                yield conn
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
+
+
 def upgrade(db: Database) -> str:
     """Bring the schema to the newest revision and return it (creating the SQLite key
     file first: the migrations seal existing secrets with it)."""
     ensure_secret_key(db)
     config = _config()
-    with db.engine.begin() as conn:
+    with _migration_transaction(db) as conn:
         config.attributes["connection"] = conn
         config.attributes["keyring"] = lambda: db.keyring
         config.attributes["scrub"] = False

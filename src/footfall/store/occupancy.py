@@ -1,4 +1,8 @@
-"""Occupancy counters and queues: their definitions, and the events their values come from."""
+"""Occupancy counters and queues: their definitions, and the events their values come from.
+
+Both are keyed by (location_id, id), with ids drawn from `store.ids` so they stay unique
+across locations: `footfall occupancy delete ID` names a counter by its id alone.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
+from footfall.store.ids import new_ids
 from footfall.store.schema import events, occupancy_counters, queues
 
 __all__ = [
@@ -49,22 +54,21 @@ def _split(text: str) -> tuple[str, ...]:
 
 
 def insert_counter(conn: Connection, counter: CounterRow, now: int) -> int:
-    return int(
-        conn.execute(
-            insert(occupancy_counters)
-            .values(
-                location_id=counter.location_id,
-                name=counter.name,
-                enter_triggers=",".join(counter.enter_triggers),
-                exit_triggers=",".join(counter.exit_triggers),
-                zone_trigger=counter.zone_trigger,
-                capacity=counter.capacity,
-                reset_minute=counter.reset_minute,
-                created_at=now,
-            )
-            .returning(occupancy_counters.c.id)
-        ).scalar_one()
+    (counter_id,) = new_ids(conn, "counters", 1)
+    conn.execute(
+        insert(occupancy_counters).values(
+            id=counter_id,
+            location_id=counter.location_id,
+            name=counter.name,
+            enter_triggers=",".join(counter.enter_triggers),
+            exit_triggers=",".join(counter.exit_triggers),
+            zone_trigger=counter.zone_trigger,
+            capacity=counter.capacity,
+            reset_minute=counter.reset_minute,
+            created_at=now,
+        )
     )
+    return counter_id
 
 
 def list_counters(conn: Connection, location_ids: Sequence[int] | None = None) -> list[CounterRow]:
@@ -95,18 +99,17 @@ def delete_counter(conn: Connection, counter_id: int) -> bool:
 
 
 def insert_queue(conn: Connection, queue: QueueRow, now: int) -> int:
-    return int(
-        conn.execute(
-            insert(queues)
-            .values(
-                location_id=queue.location_id,
-                name=queue.name,
-                zone_trigger=queue.zone_trigger,
-                created_at=now,
-            )
-            .returning(queues.c.id)
-        ).scalar_one()
+    (queue_id,) = new_ids(conn, "queues", 1)
+    conn.execute(
+        insert(queues).values(
+            id=queue_id,
+            location_id=queue.location_id,
+            name=queue.name,
+            zone_trigger=queue.zone_trigger,
+            created_at=now,
+        )
     )
+    return queue_id
 
 
 def list_queues(conn: Connection, location_ids: Sequence[int] | None = None) -> list[QueueRow]:

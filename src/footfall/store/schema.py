@@ -2,6 +2,12 @@
 
 The migrations under `migrations/versions` create exactly these tables; keep both in step
 (tests compare a migrated database with this metadata).
+
+Every table follows Citus's rules for distribution by location (`store.distribution`
+classifies them; tests/integration/test_citus_rules.py checks the migrated catalog): a
+tenant table carries `location_id`, and its primary key and every unique constraint
+include it; the small global tables (accounts, API keys, the token lookup) are reference
+tables, never written per request and never pointing at a tenant table.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -21,6 +28,7 @@ from sqlalchemy import (
 
 __all__ = [
     "accounts",
+    "api_key_usage",
     "api_keys",
     "channels",
     "events",
@@ -33,6 +41,7 @@ __all__ = [
     "occupancy_counters",
     "quarter_rollups",
     "queues",
+    "token_lookup",
     "triggers",
     "webhook_attempts",
     "webhook_deliveries",
@@ -63,9 +72,33 @@ api_keys = Table(
     Column("secret", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("revoked_at", BigInteger, nullable=True),
-    # Nonce and throttle state live here so every server process shares them.
+)
+
+# Each key's nonce and throttle state, in the database so every server process shares
+# them, and apart from `api_keys` because they change on every read-API request: a
+# reference table (copied to every node) must not be written per request. One row per
+# key, written with the key; on Citus distributed by `key_id`.
+api_key_usage = Table(
+    "api_key_usage",
+    metadata,
+    Column("key_id", Integer, ForeignKey("api_keys.id"), primary_key=True, autoincrement=False),
     Column("last_nonce", BigInteger, nullable=False, server_default="0"),
     Column("next_request_us", BigInteger, nullable=False, server_default="0"),
+)
+
+# Tokens that arrive alone (an ingest token, a feed URL) say nothing of their location,
+# and a distributed table cannot be searched by such a value without asking every shard.
+# This small reference table, keyed by the token's sha256 hex, names the location (and
+# the feed) the token opens; it is written only when a token is issued. `kind` is
+# 'ingest' or 'feed', so one kind of token never opens the other's door. No foreign key to
+# locations or feeds: Citus allows none from a reference table to a distributed one.
+token_lookup = Table(
+    "token_lookup",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("kind", String(8), nullable=False),
+    Column("location_id", Integer, nullable=False),
+    Column("feed_id", Integer, nullable=True),
 )
 
 locations = Table(
@@ -75,9 +108,11 @@ locations = Table(
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False, index=True),
     Column("name", Text, nullable=False),
     Column("timezone", String(64), nullable=False),
-    Column("hash", String(64), nullable=False, unique=True),
-    # sha256 hex of the ingest token; the token itself is shown once and never stored.
-    Column("ingest_token_hash", String(64), nullable=False, unique=True),
+    # The Location's opaque `hash` (SPEC §4): 32 bytes from a CSPRNG, so unique without a
+    # constraint, and nothing looks a location up by it. A unique constraint on it alone
+    # would break Citus's rule (unique only with the distribution column, `id`).
+    Column("hash", String(64), nullable=False),
+    # The ingest token (shown once, never stored) is found by its hash in `token_lookup`.
     Column("version", Text, nullable=False, server_default=""),
     # Bumped by every config upsert, so ingest can validate outside its write lock
     # and detect a concurrent change of channels or triggers.
@@ -196,12 +231,17 @@ zone_progress = Table(
     Column("claimed_until", BigInteger, nullable=True),
 )
 
+# Tables keyed by (location_id, id) whose ids users see and give back (CLI, read API,
+# feeds): the ids are drawn with `store.ids.new_ids` (a sequence on PostgreSQL, an
+# `id_counters` row on SQLite, which cannot autoincrement a composite key), so they stay
+# unique across locations and a command can still name a row by its id alone.
+
 # Occupancy counters (SPEC §5.3): either enter/exit line triggers or one zone trigger.
 occupancy_counters = Table(
     "occupancy_counters",
     metadata,
-    Column("id", Integer, primary_key=True),
-    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False, index=True),
+    Column("id", Integer, autoincrement=False, nullable=False),
+    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False),
     Column("name", Text, nullable=False),
     Column("enter_triggers", Text, nullable=False),  # comma-separated trigger ids
     Column("exit_triggers", Text, nullable=False),
@@ -209,26 +249,28 @@ occupancy_counters = Table(
     Column("capacity", Integer, nullable=True),
     Column("reset_minute", Integer, nullable=False),  # local minutes after midnight
     Column("created_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("location_id", "id"),
 )
 
 # Queues (SPEC §5.4) on one zone trigger.
 queues = Table(
     "queues",
     metadata,
-    Column("id", Integer, primary_key=True),
-    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False, index=True),
+    Column("id", Integer, autoincrement=False, nullable=False),
+    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False),
     Column("name", Text, nullable=False),
     Column("zone_trigger", String(64), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("location_id", "id"),
 )
 
 # Webhook endpoints (SPEC §6): a whole location, or one channel of it, for one kind.
 webhook_endpoints = Table(
     "webhook_endpoints",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", Integer, autoincrement=False, nullable=False),
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
-    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False, index=True),
+    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False),
     Column("channel_id", String(64), nullable=True),
     Column("kind", String(16), nullable=False),  # events | occupancy | queue
     Column("url", Text, nullable=False),
@@ -236,6 +278,7 @@ webhook_endpoints = Table(
     Column("secret", Text, nullable=False),
     Column("enabled", Integer, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("location_id", "id"),
 )
 
 # The transactional outbox: a delivery is written in the transaction that causes it and
@@ -248,7 +291,9 @@ webhook_deliveries = Table(
     Column("location_id", Integer, primary_key=True, autoincrement=False),
     Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("endpoint_id", Integer, nullable=False),
-    Column("webhook_id", String(40), nullable=False, unique=True),
+    # Unique per location, as Citus can check it (one shard); across locations it is
+    # unique by construction: "msg_" and 16 bytes from a CSPRNG (domain.webhooks).
+    Column("webhook_id", String(40), nullable=False),
     Column("body", Text, nullable=False),
     Column("status", String(12), nullable=False),  # pending | delivered | failed
     Column("attempts", Integer, nullable=False),
@@ -261,6 +306,7 @@ webhook_deliveries = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("delivered_at", BigInteger, nullable=True),
+    UniqueConstraint("location_id", "webhook_id", name="uq_deliveries_webhook"),
     Index("ix_deliveries_due", "status", "next_attempt_at"),
     Index("ix_deliveries_endpoint", "endpoint_id", "status", "next_attempt_at"),
     sqlite_with_rowid=False,
@@ -285,6 +331,7 @@ webhook_attempts = Table(
 webhook_metric_state = Table(
     "webhook_metric_state",
     metadata,
+    Column("location_id", Integer, primary_key=True, autoincrement=False),  # the endpoint's
     Column("endpoint_id", Integer, primary_key=True, autoincrement=False),
     Column("metric_id", Integer, primary_key=True, autoincrement=False),
     Column("value", Text, nullable=False),
@@ -325,12 +372,11 @@ zone_quarters = Table(
 feeds = Table(
     "feeds",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", Integer, autoincrement=False, nullable=False),
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
-    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False, index=True),
-    # sha256 hex of the feed's token (shown once at creation, never stored), and its first 8
-    # characters, so `feeds list` can tell feeds apart.
-    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False),
+    # The token is shown once at creation and found by its hash in `token_lookup`; its
+    # first 8 characters stay here, so `feeds list` can tell feeds apart.
     Column("token_prefix", String(8), nullable=False, server_default=""),
     Column("name", Text, nullable=False),
     Column("metric", String(16), nullable=False),
@@ -345,9 +391,11 @@ feeds = Table(
     Column("granularity", String(8), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("revoked_at", BigInteger, nullable=True),
+    PrimaryKeyConstraint("location_id", "id"),
 )
 
-# SQLite has no sequences; this one-row-per-name table stands in for them.
+# SQLite has no sequences; this one-row-per-name table stands in for them (PostgreSQL
+# never reads or writes it).
 id_counters = Table(
     "id_counters",
     metadata,

@@ -10,6 +10,12 @@ attempted again, with the same `webhook-id`.
 Each claim stamps a fresh random `claim_token`; `record_attempt` writes only while that
 token still holds an unexpired lease. So an attempt that outlived its lease (a stalled
 process) is never recorded over the attempt of whoever claimed the delivery next.
+
+Endpoints are keyed by (location_id, id) (ids from `store.ids`, unique across locations,
+so the CLI names an endpoint by its id alone). Whatever runs per delivery names the
+location too, and joins deliveries to endpoints on both columns: on Citus that keeps the
+claim (a `FOR UPDATE`, which Citus runs only on a single shard) and the attempt's record
+on the location's shard.
 """
 
 from __future__ import annotations
@@ -19,7 +25,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from footfall.store.ids import new_ids
 from footfall.store.locations import bump_webhooks_version
@@ -93,22 +109,23 @@ def _endpoint(row: Any) -> EndpointRow:
 
 
 def insert_endpoint(conn: Connection, endpoint: EndpointRow) -> int:
-    values = {k: v for k, v in endpoint.__dict__.items() if k != "id"}
-    values["enabled"] = int(endpoint.enabled)
+    (endpoint_id,) = new_ids(conn, "endpoints", 1)
+    values = {**endpoint.__dict__, "id": endpoint_id, "enabled": int(endpoint.enabled)}
     bump_webhooks_version(conn, endpoint.location_id)
-    return int(
-        conn.execute(
-            insert(webhook_endpoints).values(**values).returning(webhook_endpoints.c.id)
-        ).scalar_one()
-    )
+    conn.execute(insert(webhook_endpoints).values(**values))
+    return endpoint_id
 
 
-def _bump_for(conn: Connection, endpoint_id: int) -> None:
+def _bump_for(conn: Connection, endpoint_id: int) -> int | None:
+    """Tell ingest the endpoint's location changed; returns that location (None: no such
+    endpoint)."""
     location = conn.execute(
         select(webhook_endpoints.c.location_id).where(webhook_endpoints.c.id == endpoint_id)
     ).scalar_one_or_none()
-    if location is not None:
-        bump_webhooks_version(conn, int(location))
+    if location is None:
+        return None
+    bump_webhooks_version(conn, int(location))
+    return int(location)
 
 
 def get_endpoint(conn: Connection, endpoint_id: int) -> EndpointRow | None:
@@ -140,30 +157,35 @@ def endpoints_of(conn: Connection, location_id: int, kind: str) -> list[Endpoint
 
 
 def set_enabled(conn: Connection, endpoint_id: int, enabled: bool) -> bool:
-    _bump_for(conn, endpoint_id)
+    location_id = _bump_for(conn, endpoint_id)
+    if location_id is None:
+        return False
+    e = webhook_endpoints
     return bool(
         conn.execute(
-            update(webhook_endpoints)
-            .where(webhook_endpoints.c.id == endpoint_id)
+            update(e)
+            .where(e.c.location_id == location_id, e.c.id == endpoint_id)
             .values(enabled=int(enabled))
         ).rowcount
     )
 
 
 def delete_endpoint(conn: Connection, endpoint_id: int) -> bool:
-    _bump_for(conn, endpoint_id)
+    location_id = _bump_for(conn, endpoint_id)
+    if location_id is None:
+        return False
+    state, d, e = webhook_metric_state, webhook_deliveries, webhook_endpoints
     conn.execute(
-        delete(webhook_metric_state).where(webhook_metric_state.c.endpoint_id == endpoint_id)
+        delete(state).where(state.c.location_id == location_id, state.c.endpoint_id == endpoint_id)
     )
     conn.execute(
-        delete(webhook_deliveries).where(
-            webhook_deliveries.c.endpoint_id == endpoint_id,
-            webhook_deliveries.c.status == "pending",
+        delete(d).where(
+            d.c.location_id == location_id, d.c.endpoint_id == endpoint_id, d.c.status == "pending"
         )
     )
     return bool(
         conn.execute(
-            delete(webhook_endpoints).where(webhook_endpoints.c.id == endpoint_id)
+            delete(e).where(e.c.location_id == location_id, e.c.id == endpoint_id)
         ).rowcount
     )
 
@@ -197,24 +219,38 @@ def insert_deliveries(
     )
 
 
-def due_endpoints(conn: Connection, now: int) -> list[tuple[int, int]]:
-    """(endpoint_id, earliest next_attempt_at) of enabled endpoints with pending work."""
+def _of_endpoint() -> ColumnElement[bool]:
+    """A delivery's endpoint: the same location (the distribution column) and id."""
+    d, e = webhook_deliveries, webhook_endpoints
+    return and_(e.c.location_id == d.c.location_id, e.c.id == d.c.endpoint_id)
+
+
+def due_endpoints(conn: Connection, now: int) -> list[tuple[int, int, int]]:
+    """(location_id, endpoint_id, earliest next_attempt_at) of enabled endpoints with
+    pending work (the dispatcher's poll: every location at once)."""
     d, e = webhook_deliveries, webhook_endpoints
     rows = conn.execute(
-        select(d.c.endpoint_id, func.min(d.c.next_attempt_at))
-        .join(e, e.c.id == d.c.endpoint_id)
+        select(d.c.location_id, d.c.endpoint_id, func.min(d.c.next_attempt_at))
+        .join(e, _of_endpoint())
         .where(d.c.status == "pending", e.c.enabled == 1)
-        .group_by(d.c.endpoint_id)
+        .group_by(d.c.location_id, d.c.endpoint_id)
     ).all()
-    return [(int(endpoint), int(when)) for endpoint, when in rows]
+    return [(int(location), int(endpoint), int(when)) for location, endpoint, when in rows]
 
 
-def claim_next(conn: Connection, endpoint_id: int, now: int, lease_ms: int) -> Claimed | None:
+def claim_next(
+    conn: Connection, location_id: int, endpoint_id: int, now: int, lease_ms: int
+) -> Claimed | None:
     """Take the endpoint's oldest due pending delivery for one attempt (see module doc)."""
     d, e = webhook_deliveries, webhook_endpoints
     pick = (
         select(d.c.location_id, d.c.id)
-        .where(d.c.endpoint_id == endpoint_id, d.c.status == "pending", d.c.next_attempt_at <= now)
+        .where(
+            d.c.location_id == location_id,
+            d.c.endpoint_id == endpoint_id,
+            d.c.status == "pending",
+            d.c.next_attempt_at <= now,
+        )
         .order_by(d.c.next_attempt_at, d.c.id)
         .limit(1)
     )
@@ -239,7 +275,7 @@ def claim_next(conn: Connection, endpoint_id: int, now: int, lease_ms: int) -> C
             e.c.secret,
             e.c.enabled,
         )
-        .join(e, e.c.id == d.c.endpoint_id)
+        .join(e, _of_endpoint())
         .where(key)
     ).one()
     if not row.enabled:
@@ -349,26 +385,46 @@ def replay_delivery(conn: Connection, location_id: int, delivery_id: int, now: i
     )
 
 
-def metric_states(conn: Connection, endpoint_id: int, *, lock: bool = False) -> dict[int, Any]:
-    query = select(webhook_metric_state).where(webhook_metric_state.c.endpoint_id == endpoint_id)
+def metric_states(
+    conn: Connection, location_id: int, endpoint_id: int, *, lock: bool = False
+) -> dict[int, Any]:
+    state = webhook_metric_state
+    query = select(state).where(
+        state.c.location_id == location_id, state.c.endpoint_id == endpoint_id
+    )
     if lock and conn.dialect.name == "postgresql":
         query = query.with_for_update()
     return {row.metric_id: row for row in conn.execute(query)}
 
 
 def upsert_metric_state(
-    conn: Connection, endpoint_id: int, metric_id: int, value: str, sent_at: int, *, exists: bool
+    conn: Connection,
+    location_id: int,
+    endpoint_id: int,
+    metric_id: int,
+    value: str,
+    sent_at: int,
+    *,
+    exists: bool,
 ) -> None:
     table = webhook_metric_state
     if exists:
         conn.execute(
             update(table)
-            .where(table.c.endpoint_id == endpoint_id, table.c.metric_id == metric_id)
+            .where(
+                table.c.location_id == location_id,
+                table.c.endpoint_id == endpoint_id,
+                table.c.metric_id == metric_id,
+            )
             .values(value=value, sent_at=sent_at)
         )
     else:
         conn.execute(
             insert(table).values(
-                endpoint_id=endpoint_id, metric_id=metric_id, value=value, sent_at=sent_at
+                location_id=location_id,
+                endpoint_id=endpoint_id,
+                metric_id=metric_id,
+                value=value,
+                sent_at=sent_at,
             )
         )

@@ -12,7 +12,7 @@ get no partition), in the migration's transaction: on a large table this upgrade
 long as copying it. SQLite keeps its table unchanged.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from alembic import op
 from footfall.store.partitions import MS_PER_DAY, MS_PER_WEEK, create_week, week_of
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 
 _COLUMNS = (
     "location_id, id, record_id, event_type, trigger_id, channel_id, object_id, origin, "
