@@ -132,7 +132,7 @@ class Ingest:
         self.clock = clock
         # Events older than this are refused (SPEC §3): none is ever stored past retention.
         self.retention_days = retention_days
-        # Told after every commit of events, e.g. so the webhook dispatcher looks at once.
+        # Told after a commit that queued webhook deliveries, so the dispatcher looks at once.
         self.on_commit = on_commit
         # location_id -> (config_version, triggers): triggers change rarely, batches often.
         self._triggers: dict[int, tuple[int, dict[str, TriggerRow]]] = {}
@@ -250,33 +250,40 @@ class Ingest:
         On PostgreSQL the weeks the events fall in get their partitions first, outside the
         transaction (store/partitions.py)."""
         if self.db.is_sqlite:
-            outcomes = self._store_together(batches)
+            outcomes, queued = self._store_together(batches)
         else:
             weeks = {week_of(row[11]) for batch in batches for row in batch.rows}
             self._partitions.ensure(weeks)
             try:
-                outcomes = self._store_together(batches)
+                outcomes, queued = self._store_together(batches)
             except event_store.MissingPartition:
                 # Another process dropped a week this one still knew (a retention run
                 # racing a batch at the cutoff): learn the partitions afresh, store again.
                 self._partitions.forget()
                 self._partitions.ensure(weeks)
-                outcomes = self._store_together(batches)
-        if self.on_commit is not None:
+                outcomes, queued = self._store_together(batches)
+        if queued and self.on_commit is not None:
             self.on_commit()
         return outcomes
 
-    def _store_together(self, batches: Sequence[CheckedBatch]) -> list[BatchResult | Exception]:
+    def _store_together(
+        self, batches: Sequence[CheckedBatch]
+    ) -> tuple[list[BatchResult | Exception], int]:
+        """The outcomes, and how many webhook deliveries the transaction queued."""
         outcomes: list[BatchResult | Exception] = []
+        queued = 0
         with self.db.write() as conn:
             for batch in batches:
                 try:
-                    outcomes.append(self._store(conn, batch))
+                    result, deliveries = self._store(conn, batch)
                 except ConfigChanged as changed:
                     outcomes.append(changed)
-        return outcomes
+                else:
+                    outcomes.append(result)
+                    queued += deliveries
+        return outcomes, queued
 
-    def _store(self, conn: Connection, batch: CheckedBatch) -> BatchResult:
+    def _store(self, conn: Connection, batch: CheckedBatch) -> tuple[BatchResult, int]:
         current, hooks_version = location_store.lock_and_touch(
             conn, batch.location_id, self.clock()
         )
@@ -296,14 +303,14 @@ class Ingest:
             conn, batch.location_id, event_store.coarser(by_quarter, MS_PER_HOUR)
         )
         zone_store.mark_zone_events(conn, batch.location_id, new_rows)
-        webhooks.queue_event_deliveries(
+        queued = webhooks.queue_event_deliveries(
             conn,
             batch.location_id,
             new_rows,
             self.clock(),
             self._endpoints(conn, batch.location_id, hooks_version),
         )
-        return BatchResult(accepted=len(new_rows), duplicates=len(rows) - len(new_rows))
+        return BatchResult(accepted=len(new_rows), duplicates=len(rows) - len(new_rows)), queued
 
     def _endpoints(self, conn: Connection, location_id: int, version: int) -> list[EndpointRow]:
         """The location's events endpoints, cached per webhooks version (read under the

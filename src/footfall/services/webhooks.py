@@ -186,15 +186,15 @@ def queue_event_deliveries(
     rows: Sequence[EventRow],
     now: int,
     endpoints: Sequence[EndpointRow] | None = None,
-) -> None:
+) -> int:
     """In the ingest transaction: the deliveries of newly stored events (to `endpoints`,
-    the location's enabled events endpoints, looked up when not given)."""
+    the location's enabled events endpoints, looked up when not given); how many."""
     if not rows:
-        return
+        return 0
     if endpoints is None:
         endpoints = store.endpoints_of(conn, location_id, "events")
     if not endpoints:
-        return
+        return 0
     deliveries: list[tuple[int, str, str]] = []
     for endpoint in endpoints:
         matching = (
@@ -207,6 +207,7 @@ def queue_event_deliveries(
             body = _ENCODER.encode([event_payload(r) for r in chunk]).decode()
             deliveries.append((endpoint.id, new_webhook_id(), body))
     store.insert_deliveries(conn, location_id, deliveries, now)
+    return len(deliveries)
 
 
 def _metric_payloads(
