@@ -58,8 +58,10 @@ _KINDS = (
 )
 
 
-def make_batches(count: int, batch: int, start_ms: int) -> list[list[dict[str, object]]]:
-    """`count` events spread over the hours before `start_ms`, in batches."""
+def make_batches(
+    count: int, batch: int, start_ms: int, spacing_ms: int = 50
+) -> list[list[dict[str, object]]]:
+    """`count` events, `spacing_ms` apart, up to `start_ms`, in batches."""
     from datetime import UTC
 
     events = []
@@ -74,7 +76,7 @@ def make_batches(count: int, batch: int, start_ms: int) -> list[list[dict[str, o
                 "object_id": i // 4,
                 "origin": "Pedestrian",
                 "suborigin": "Unknown",
-                "event_time": format_local(start_ms - (count - i) * 50, UTC),
+                "event_time": format_local(start_ms - (count - i) * spacing_ms, UTC),
             }
         )
     return [events[k : k + batch] for k in range(0, count, batch)]

@@ -2,7 +2,12 @@
 
 - ingest over HTTP: 4 sites, 4 clients, 1,000-event batches into `footfall serve
   --workers 2`, beside a plain COPY of the same rows (4 connections, one COPY of 1,000 rows
-  per transaction, into a fresh copy of the same partitioned table). Target: >= 0.5x.
+  per transaction, into a fresh copy of the same partitioned table). Target: >= 0.5x. The
+  events are live (the last couple of minutes, 1 ms apart per site), as agents send them:
+  events for hours already complete would also have the server's histogram job recompute
+  those hours while the batches stream in, work that is not ingest's (it took a third of
+  the server's CPU here with the SQLite benchmark's 50 ms spacing; `analytics.py`
+  measures that job).
 - `/totals/triggers` over 30 days at 1M and 10M stored events (quick: 1M only), beside the
   same request at 100k: the cost must follow the hours, not the events. Target: < 1.5x.
 - retention: detaching and dropping a (weekly) partition of events, beside a DELETE of as
@@ -15,6 +20,7 @@ drops it afterwards.
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import threading
 import time
@@ -30,6 +36,7 @@ from footfall.benchmarks.ingest import CONFIG, http_rate, make_batches
 from footfall.benchmarks.report import Row
 from footfall.domain.ingest import check_events, decode_events
 from footfall.domain.times import now_ms
+from footfall.services.ingest import ingest_locally
 from footfall.store.db import Database
 from footfall.store.locations import TriggerRow
 from footfall.store.partitions import MS_PER_WEEK, PartitionSet, partition_name, week_of
@@ -68,8 +75,9 @@ def scratch_database(url: str) -> Iterator[str]:
 
 
 def _site_batches(site: int, count: int, start_ms: int) -> list[list[dict[str, object]]]:
-    """One site's share: its own record ids, the same shape as the SQLite benchmark."""
-    batches = make_batches(count, 1000, start_ms)
+    """One site's share: its own record ids, the same shape as the SQLite benchmark, 1 ms
+    apart up to `start_ms`."""
+    batches = make_batches(count, 1000, start_ms, spacing_ms=1)
     for batch in batches:
         for item in batch:
             item["record_id"] = int(str(item["record_id"])) + site * 10**9
@@ -105,7 +113,7 @@ def ingest_rates(url: str, count: int, secret_key: str) -> tuple[float, float]:
             for site, plan in zip(sites, plans, strict=True)
         ]
     with scratch_database(url) as copy_url:
-        _migrated(copy_url, secret_key, weeks={week_of(start - 1), week_of(start - per_site * 50)})
+        _migrated(copy_url, secret_key, weeks={week_of(start - 1), week_of(start - per_site)})
         copy = _copy_rate(copy_url, rows)
     return http, copy
 
@@ -152,6 +160,49 @@ def _copy_rate(db_url: str, per_site: list[list[list[tuple[object, ...]]]]) -> f
     return total / (time.perf_counter() - started)
 
 
+def fill_by_copy(db_url: str, location_id: int, count: int) -> None:
+    """The events of `queries.fill`, stored by COPY with their rollups computed from them by
+    SQL: the same rows and counts ingest would store, loaded fast enough for 10M."""
+    from footfall.benchmarks.queries import stored_events
+
+    db = Database(db_url)
+    try:
+        ingest_locally(db, location_id, [], config=CONFIG)  # the channels and triggers
+        rows = stored_events(count)
+        with psycopg.connect(_admin(db_url)) as conn:
+            weeks: set[int] = set()
+            partitions = PartitionSet(db)
+            while chunk := list(itertools.islice(rows, 100_000)):
+                weeks.update(week_of(row[6]) for row in chunk)
+                partitions.ensure(weeks)
+                with (
+                    conn.cursor() as cursor,
+                    cursor.copy(f"COPY events ({_COLUMNS}) FROM STDIN") as copy,
+                ):
+                    for record_id, kind, trigger, channel, origin, sub, when in chunk:
+                        copy.write_row(
+                            (location_id, record_id, kind, trigger, channel, (record_id - 1) // 2,
+                             origin, sub, "", "", 0, when)
+                        )  # fmt: skip
+                conn.commit()
+            for table, bucket, size in (
+                ("hourly_rollups", "hour", 3_600_000),
+                ("quarter_rollups", "quarter", 900_000),
+            ):
+                conn.execute(
+                    f"INSERT INTO {table} (location_id, {bucket}, channel_id, trigger_id, "
+                    f"event_type, origin, count) SELECT location_id, event_time - event_time "
+                    f"%% {size}, channel_id, trigger_id, event_type, origin, count(*) FROM events "
+                    "WHERE location_id = %s GROUP BY 1, 2, 3, 4, 5, 6",
+                    (location_id,),
+                )
+            conn.commit()
+        with psycopg.connect(_admin(db_url), autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+    finally:
+        db.dispose()
+
+
 def drop_vs_delete(url: str, per_week: int, secret_key: str) -> tuple[float, float]:
     """(seconds to detach and drop a partition of `per_week` events, seconds to DELETE as
     many rows of another)."""
@@ -172,8 +223,8 @@ def drop_vs_delete(url: str, per_week: int, secret_key: str) -> tuple[float, flo
                              "Unknown", "", "", 0, week + i * step)
                         )  # fmt: skip
             conn.commit()
-            conn.execute("VACUUM ANALYZE events")
         with psycopg.connect(db_url, autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE events")  # both as a settled day would be
             started = time.perf_counter()
             conn.execute(
                 f"ALTER TABLE events DETACH PARTITION {partition_name(doomed)} CONCURRENTLY"
@@ -210,9 +261,9 @@ def run(url: str | None, quick: bool = False) -> list[Row]:
     ]
     repeat = 60 if quick else 200
     env = {"FOOTFALL_SECRET_KEY": secret_key}
-    small = queries.measure(100_000, repeat, db_url=url, env=env)
+    small = queries.measure(100_000, repeat, db_url=url, env=env, filler=fill_by_copy)
     for size in (1_000_000,) if quick else (1_000_000, 10_000_000):
-        large = queries.measure(size, repeat, db_url=url, env=env)
+        large = queries.measure(size, repeat, db_url=url, env=env, filler=fill_by_copy)
         p50 = large["totals"][0]
         rows.append(
             Row(

@@ -38,29 +38,42 @@ _KINDS = (
 _ORIGINS = (("Pedestrian", "Unknown"), ("Vehicle", "Car"), ("Face", ""))
 
 
-def fill(db_url: str, location_id: int, count: int, days: int = 30) -> None:
-    """`count` events spread evenly over the last `days` days, through the ingest service."""
+Filler = Callable[[str, int, int], None]
+
+
+def stored_events(count: int, days: int = 30) -> Iterator[tuple[int, str, str, str, str, str, int]]:
+    """(record_id, event type, trigger, channel, origin, suborigin, event_time ms) of
+    `count` events spread evenly over the last `days` days."""
     end = now_ms() - 60_000
     step = days * 86_400_000 // count
+    for i in range(count):
+        trigger, channel, kind = _KINDS[i % 4]
+        origin, sub = _ORIGINS[i % 3]
+        yield i + 1, kind, trigger, channel, origin, sub, end - (count - i) * step
+
+
+def fill(db_url: str, location_id: int, count: int) -> None:
+    """`count` events (`stored_events`) through the ingest service."""
 
     def batches() -> Iterator[list[dict[str, Any]]]:
-        for start in range(0, count, 10_000):
-            events = []
-            for i in range(start, min(count, start + 10_000)):
-                trigger, channel, kind = _KINDS[i % 4]
-                origin, sub = _ORIGINS[i % 3]
-                events.append(
-                    {
-                        "record_id": i + 1,
-                        "event_type": kind,
-                        "trigger_id": trigger,
-                        "channel_id": channel,
-                        "object_id": i // 2,
-                        "origin": origin,
-                        "suborigin": sub,
-                        "event_time": format_local(end - (count - i) * step, UTC),
-                    }
-                )
+        events: list[dict[str, Any]] = []
+        for record_id, kind, trigger, channel, origin, sub, when in stored_events(count):
+            events.append(
+                {
+                    "record_id": record_id,
+                    "event_type": kind,
+                    "trigger_id": trigger,
+                    "channel_id": channel,
+                    "object_id": (record_id - 1) // 2,
+                    "origin": origin,
+                    "suborigin": sub,
+                    "event_time": format_local(when, UTC),
+                }
+            )
+            if len(events) == 10_000:
+                yield events
+                events = []
+        if events:
             yield events
 
     db = Database(db_url)
@@ -84,10 +97,16 @@ def latencies(call: Callable[[], object], repeat: int) -> tuple[float, float]:
 
 
 def measure(
-    count: int, repeat: int, *, db_url: str | None = None, env: dict[str, str] | None = None
+    count: int,
+    repeat: int,
+    *,
+    db_url: str | None = None,
+    env: dict[str, str] | None = None,
+    filler: Filler = fill,
 ) -> dict[str, tuple[float, float]]:
-    """p50/p95 of each request with `count` events stored: in a fresh SQLite file, or in a
-    scratch database on the PostgreSQL server of `db_url` (with the server's `env`)."""
+    """p50/p95 of each request with `count` events stored (by `filler`): in a fresh SQLite
+    file, or in a scratch database on the PostgreSQL server of `db_url` (with the
+    server's `env`)."""
     with ExitStack() as stack:
         if db_url is None:
             tmp = stack.enter_context(tempfile.TemporaryDirectory())
@@ -97,7 +116,7 @@ def measure(
 
             url = stack.enter_context(scratch_database(db_url))
         site = new_site(url, secret_key=(env or {}).get("FOOTFALL_SECRET_KEY"))
-        fill(site.db_url, site.location_id, count)
+        filler(site.db_url, site.location_id, count)
         with (
             running_server(site.db_url, {"FOOTFALL_RATE_LIMIT": "0", **(env or {})}) as base,
             Client(base, site.public_key, site.secret) as client,

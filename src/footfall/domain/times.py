@@ -70,7 +70,9 @@ def parse_instant(text: str) -> int:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:  # the right shape, but e.g. February 30th
         raise InstantError(f"{text!r} is not a valid date-time ({exc})") from None
-    return (moment - EPOCH) // _ONE_MS
+    # The parts, not `// _ONE_MS`: dividing timedeltas costs a third of this function.
+    since = moment - EPOCH
+    return since.days * 86_400_000 + since.seconds * 1000 + since.microseconds // 1000
 
 
 def _instant_problem(text: str) -> str:
