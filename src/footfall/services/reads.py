@@ -14,9 +14,9 @@ from typing import Any
 
 import msgspec
 
+from footfall.domain.count_ranges import count_parts
 from footfall.domain.read_params import Params
 from footfall.domain.times import (
-    MS_PER_HOUR,
     format_local,
     format_local_seconds,
     format_offset,
@@ -38,14 +38,6 @@ Item = dict[str, Any]
 class _Location:
     id: int
     zone: tzinfo
-
-
-def _hour_ceil(ms: int) -> int:
-    return -(-ms // MS_PER_HOUR) * MS_PER_HOUR
-
-
-def _hour_floor(ms: int) -> int:
-    return ms - ms % MS_PER_HOUR
 
 
 class ReadApi:
@@ -141,26 +133,20 @@ class ReadApi:
     def totals(
         self, conn: Any, location_ids: Sequence[int], params: Params, group: Sequence[str]
     ) -> Counter[tuple[Any, ...]]:
-        """Exact counts in [since, until): rollups for whole hours, raw events at the edges."""
+        """Exact counts in [since, until): hourly rollups for whole hours, quarter rollups
+        for whole quarter-hours at the edges, raw events for the rest (`count_parts`)."""
         counts: Counter[tuple[Any, ...]] = Counter()
-
-        def add(rows: Sequence[Any]) -> None:
+        for part in count_parts(params.since, params.until):
+            if part.source == "raw":
+                assert part.start is not None
+                assert part.end is not None
+                rows = reads.raw_counts(conn, location_ids, params, group, part.start, part.end)
+            else:
+                rows = reads.rollup_counts(
+                    conn, location_ids, params, group, part.start, part.end, by=part.source
+                )
             for row in rows:
                 counts[tuple(row[1:])] += int(row[0])
-
-        since, until = params.since, params.until
-        first_full = None if since is None else _hour_ceil(since)
-        end_full = None if until is None else _hour_floor(until)
-        if first_full is not None and end_full is not None and first_full >= end_full:
-            assert since is not None
-            assert until is not None
-            add(reads.raw_counts(conn, location_ids, params, group, since, until))
-            return counts
-        add(reads.rollup_counts(conn, location_ids, params, group, first_full, end_full))
-        if since is not None and first_full is not None and since < first_full:
-            add(reads.raw_counts(conn, location_ids, params, group, since, first_full))
-        if until is not None and end_full is not None and end_full < until:
-            add(reads.raw_counts(conn, location_ids, params, group, end_full, until))
         return counts
 
     def totals_by_trigger(self, account_id: int, params: Params) -> list[Item]:

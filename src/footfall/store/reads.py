@@ -8,7 +8,7 @@ hours in the range, not with the number of events.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, func, select
 
@@ -19,6 +19,7 @@ from footfall.store.schema import (
     histograms,
     hourly_rollups,
     locations,
+    quarter_rollups,
     triggers,
 )
 
@@ -105,11 +106,15 @@ def rollup_counts(
     location_ids: Sequence[int],
     params: Params,
     group: Sequence[str],
-    hour_from: int | None,
-    hour_to: int | None,
+    start: int | None,
+    end: int | None,
+    *,
+    by: Literal["hours", "quarters"] = "hours",
 ) -> Rows:
-    """Sums of the rollups of hours in [hour_from, hour_to), grouped by `group` columns."""
-    r = hourly_rollups
+    """Sums of the hourly (or quarter-hour) rollups of the buckets starting in
+    [start, end), grouped by `group` columns."""
+    r = hourly_rollups if by == "hours" else quarter_rollups
+    bucket = r.c.hour if by == "hours" else r.c.quarter
     where: list[ColumnElement[bool]] = [r.c.location_id.in_(location_ids)]
     for name, values in (
         ("channel_id", params.channel_ids),
@@ -119,10 +124,10 @@ def rollup_counts(
     ):
         if values is not None:
             where.append(r.c[name].in_(values))
-    if hour_from is not None:
-        where.append(r.c.hour >= hour_from)
-    if hour_to is not None:
-        where.append(r.c.hour < hour_to)
+    if start is not None:
+        where.append(bucket >= start)
+    if end is not None:
+        where.append(bucket < end)
     query = select(func.sum(r.c.count).label("count")).where(and_(*where))
     return conn.execute(_grouped(query, group, r)).all()
 
