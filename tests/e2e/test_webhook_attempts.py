@@ -50,6 +50,9 @@ def test_a_trickling_receiver_is_cut_at_the_deadline_by_either_of_two_dispatcher
                 ),
                 "both deliveries to exhaust their schedule",
             )
+        # The receiver logs a request once its handler stops trickling into the closed
+        # connection, a moment after the dispatcher gave up on it.
+        receiver.wait_for(lambda got: len(got) >= len(_attempts(db, endpoint.id)), timeout=15)
     finally:
         receiver.stop()
     attempts = _attempts(db, endpoint.id)
@@ -151,7 +154,14 @@ def test_a_stored_url_httpx_cannot_use_fails_its_attempts_and_the_rest_go_on(
             )
             [first] = webhooks.list_deliveries(db, endpoint_id=broken.id)
             ingest_directly(db, site.location_id, [event(2)])
-            receiver.wait_for(lambda got: len(got) == 2)
+            # Recorded, not only received: the dispatcher writes the outcome after the answer.
+            _wait_until(
+                lambda: (
+                    [d.status for d in webhooks.list_deliveries(db, endpoint_id=healthy.id)]
+                    == ["delivered", "delivered"]
+                ),
+                "the healthy endpoint's deliveries to be recorded delivered",
+            )
     finally:
         receiver.stop()
     attempts = [a for a in _attempts(db, broken.id) if a["delivery_id"] == first.id]
@@ -161,3 +171,4 @@ def test_a_stored_url_httpx_cannot_use_fails_its_attempts_and_the_rest_go_on(
         "delivered",
         "delivered",
     ]
+    assert len(receiver.received) == 2
