@@ -118,7 +118,7 @@ def create_app(
         database, clock, on_commit=dispatcher.wake, retention_days=settings.retention_days
     )
     app.state.dispatcher = dispatcher
-    app.state.reads = ReadApi(database)
+    app.state.reads = ReadApi(database, clock)
     app.state.login_throttle = LoginThrottle(lambda: clock() / 1000)
     if settings.admin_token_problem:
         log.warning("%s", settings.admin_token_problem)

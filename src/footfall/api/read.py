@@ -129,6 +129,7 @@ _TOTAL_TRIGGER = frozenset(
 )
 _TOTAL_TYPE = frozenset({"location_id", "channel_id", "origin", "since", "until"})
 _LIVE = frozenset({"location_id"})
+_COVERAGE = frozenset({"location_id", "channel_id", "since", "until"})
 _HISTOGRAM = frozenset(
     {"location_id", "channel_id", "trigger_id", "since", "until", "after_id", "limit"}
 )
@@ -207,3 +208,19 @@ def occupancy(request: Request, caller: CallerDep) -> Response:
 def queues(request: Request, caller: CallerDep) -> Response:
     params = _params(request, _LIVE)
     return _answer(lambda: _reads(request).queues(caller.account_id, params))
+
+
+@router.get(
+    "/coverage",
+    **_doc(
+        "Coverage",
+        _ordered(_COVERAGE),
+        "Covered seconds per channel and hour, from heartbeats (Footfall extension)",
+    ),
+)
+def coverage(request: Request, caller: CallerDep) -> Response:
+    params = _params(request, _COVERAGE)
+    try:
+        return _answer(lambda: _reads(request).coverage(caller.account_id, params))
+    except ParamError as exc:
+        raise ApiError(400, Code.PARAMETER, str(exc)) from None

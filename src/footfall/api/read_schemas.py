@@ -106,6 +106,19 @@ ITEM_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
             "time": _LOCAL_MS,
         }
     ),
+    "Coverage": _object(
+        {
+            "location_id": _INT,
+            "channel_id": _STR,
+            "hour": {
+                "type": "string",
+                "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$",
+                "description": "The local hour's start, like histogram_time",
+            },
+            "covered_seconds": {"type": "integer", "minimum": 0},
+            "state": {"type": "string", "enum": ["complete", "partial", "none"]},
+        }
+    ),
     "Queue": _object(
         {
             "id": _INT,

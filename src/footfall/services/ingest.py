@@ -30,6 +30,8 @@ from sqlalchemy import Connection
 
 from footfall.config import DEFAULT_RETENTION_DAYS
 from footfall.domain.agent_config import ConfigBodyError, ConfigProblem, decode_config
+from footfall.domain.coverage import add_mark
+from footfall.domain.heartbeats import check_heartbeats
 from footfall.domain.histogram import hour_start
 from footfall.domain.ingest import (
     MS_PER_DAY,
@@ -41,10 +43,11 @@ from footfall.domain.ingest import (
     decode_events,
 )
 from footfall.domain.times import MS_PER_HOUR, now_ms, parse_zone
-from footfall.services import webhooks
+from footfall.services import coverage, webhooks
 from footfall.services.errors import NotFoundError
 from footfall.services.group_commit import GroupCommitWriter
 from footfall.services.management import hash_token
+from footfall.store import coverage as coverage_store
 from footfall.store import events as event_store
 from footfall.store import locations as location_store
 from footfall.store import webhooks as webhook_store
@@ -59,6 +62,7 @@ __all__ = [
     "ConfigChanged",
     "ConfigResult",
     "DecodedBatch",
+    "HeartbeatResult",
     "Ingest",
     "Rejected",
     "ingest_locally",
@@ -71,6 +75,11 @@ _TOKEN_CACHE_SECONDS = 5.0
 class BatchResult:
     accepted: int
     duplicates: int
+
+
+@dataclass(frozen=True)
+class HeartbeatResult:
+    accepted: int
 
 
 @dataclass(frozen=True)
@@ -275,6 +284,7 @@ class Ingest:
             conn, batch.location_id, event_store.coarser(by_quarter, MS_PER_HOUR)
         )
         zone_store.mark_zone_events(conn, batch.location_id, new_rows)
+        self._record_coverage(conn, batch)
         webhooks.queue_event_deliveries(
             conn,
             batch.location_id,
@@ -283,6 +293,12 @@ class Ingest:
             self._endpoints(conn, batch.location_id, hooks_version),
         )
         return BatchResult(accepted=len(new_rows), duplicates=len(rows) - len(new_rows))
+
+    @staticmethod
+    def _record_coverage(conn: Connection, batch: CheckedBatch) -> None:
+        """The batch is a heartbeat for its channels (issue 17): resent events too, since
+        they prove the same as the first time (folding a mark again changes nothing)."""
+        coverage.record_marks(conn, batch.location_id, coverage.event_marks(batch.rows))
 
     def _endpoints(self, conn: Connection, location_id: int, version: int) -> list[EndpointRow]:
         """The location's events endpoints, cached per webhooks version (read under the
@@ -308,6 +324,32 @@ class Ingest:
         except Rejected:
             self.mark_seen(location.id)
             raise
+
+    # -- heartbeats (issue 17) -------------------------------------------------------------
+
+    def post_heartbeat(self, location: LocationRow, body: bytes) -> HeartbeatResult:
+        """Validate a heartbeat body and fold its marks into the channels' coverage, in one
+        transaction under the location's lock (which also marks the location seen)."""
+        now = self.clock()
+        try:
+            with self.db.read() as conn:
+                known = coverage_store.declared_channels(conn, location.id)
+            beats, problems = check_heartbeats(body, known, now, retention_days=self.retention_days)
+        except BodyError as exc:
+            self.mark_seen(location.id)
+            raise Rejected(413 if exc.too_large else 400, str(exc)) from None
+        if problems:
+            self.mark_seen(location.id)
+            raise Rejected(
+                422, f"{len(problems)} problem(s) in the heartbeats; nothing was stored", problems
+            )
+        marks: dict[str, dict[int, bool]] = {}
+        for beat in beats:
+            add_mark(marks.setdefault(beat.channel_id, {}), beat.at_ms // 1000, beat.ok)
+        with self.db.write() as conn:
+            location_store.lock_and_touch(conn, location.id, now)
+            coverage.record_marks(conn, location.id, marks)
+        return HeartbeatResult(len(beats))
 
     # -- config --------------------------------------------------------------------------
 

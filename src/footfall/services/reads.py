@@ -7,14 +7,16 @@ location of another account is reported exactly like one that does not exist.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import msgspec
 
-from footfall.domain.read_params import Params
+from footfall.domain.coverage import state_of
+from footfall.domain.histogram import hour_start, local_hours
+from footfall.domain.read_params import ParamError, Params
 from footfall.domain.times import (
     MS_PER_HOUR,
     format_local,
@@ -23,15 +25,17 @@ from footfall.domain.times import (
     now_ms,
     parse_zone,
 )
-from footfall.services import occupancy
+from footfall.services import coverage, occupancy
 from footfall.services.errors import NotFoundError
 from footfall.store import occupancy as occupancy_store
 from footfall.store import reads
 from footfall.store.db import Database
 
-__all__ = ["ReadApi"]
+__all__ = ["MAX_COVERAGE_ITEMS", "ReadApi"]
 
 Item = dict[str, Any]
+MAX_COVERAGE_ITEMS = 10_000  # channel-hours in one /coverage answer
+_DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True)
@@ -49,8 +53,9 @@ def _hour_floor(ms: int) -> int:
 
 
 class ReadApi:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Callable[[], int] = now_ms) -> None:
         self.db = db
+        self.clock = clock
 
     def _scope(self, conn: Any, account_id: int, params: Params) -> dict[int, _Location]:
         """The locations a request covers; NotFoundError names one outside the account."""
@@ -244,3 +249,67 @@ class ReadApi:
             }
             for row in rows
         ]
+
+    def coverage(self, account_id: int, params: Params) -> list[Item]:
+        """Per channel and completed local hour: covered seconds and state (extension,
+        issue 17). Default window: the 24 hours before `until` (default now). Hours before
+        a channel's first heartbeat are left out: nothing is known of them."""
+        now = self.clock()
+        until = params.until if params.until is not None else now
+        since = params.since if params.since is not None else until - _DAY_MS
+        if since >= until:
+            return []
+
+        def too_large(size: str) -> ParamError:
+            return ParamError(
+                "since",
+                f"the range covers {size} channel-hours; at most {MAX_COVERAGE_ITEMS} per "
+                "request: narrow since/until or give channel_id",
+            )
+
+        # Refused before listing its hours: even one channel would pass the limit.
+        if min(until, now) - since > (MAX_COVERAGE_ITEMS + 2) * MS_PER_HOUR:
+            raise too_large(f"more than {MAX_COVERAGE_ITEMS}")
+        with self.db.read() as conn:
+            scope = self._scope(conn, account_id, params)
+            plan: list[tuple[_Location, list[str], list[tuple[int, int]]]] = []
+            size = 0
+            for location in scope.values():
+                channels = [
+                    row.id
+                    for row in reads.channels_of(conn, [location.id])
+                    if params.channel_ids is None or row.id in params.channel_ids
+                ]
+                end = min(until, now)
+                hours = [
+                    (a, b)
+                    for a, b in local_hours(location.zone, hour_start(location.zone, since), end)
+                    if since <= a < until and b <= now
+                ]
+                plan.append((location, channels, hours))
+                size += len(channels) * len(hours)
+            if size > MAX_COVERAGE_ITEMS:
+                raise too_large(str(size))
+            items: list[Item] = []
+            for location, channels, hours in plan:
+                if not channels or not hours:
+                    continue
+                stored = coverage.channel_coverage(
+                    conn, location.id, channels, hours[0][0], hours[-1][1]
+                )
+                for channel in channels:
+                    known = stored[channel]
+                    for start, end in hours:
+                        if not known.known(end):
+                            continue
+                        seconds = known.seconds(start, end)
+                        items.append(
+                            {
+                                "location_id": location.id,
+                                "channel_id": channel,
+                                "hour": format_local_seconds(start, location.zone),
+                                "covered_seconds": seconds,
+                                "state": state_of(seconds, (end - start) // 1000),
+                            }
+                        )
+        return items
