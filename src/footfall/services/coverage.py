@@ -110,7 +110,8 @@ class ChannelCoverage:
                 total += self.covered.get(quarter, 0)
             else:  # a partial quarter: from the marks that reach into it
                 marks = {**self._marks(quarter - _MS_PER_QUARTER), **self._marks(quarter)}
-                low, high = max(start, quarter) // 1000, min(end, q_end) // 1000
+                # Seconds begun before `end` count (a report up to now includes this one).
+                low, high = max(start, quarter) // 1000, -(-min(end, q_end) // 1000)
                 total += covered_seconds(marks, low, high)
             quarter = q_end
         return total

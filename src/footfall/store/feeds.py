@@ -43,6 +43,7 @@ class FeedRow:
     granularity: str
     created_at: int
     revoked_at: int | None
+    coverage: bool = False  # a coverage column per series, null where nothing was covered
 
 
 def _split(text: str) -> tuple[str, ...]:
@@ -68,12 +69,14 @@ def _row(r: Any) -> FeedRow:
         r.granularity,
         r.created_at,
         r.revoked_at,
+        bool(r.coverage),
     )
 
 
 def insert_feed(conn: Connection, feed: FeedRow, token_hash: str) -> int:
     values: dict[str, Any] = {k: v for k, v in feed.__dict__.items() if k != "id"}
     values["token_hash"] = token_hash
+    values["coverage"] = int(feed.coverage)
     for name in ("triggers", "event_types", "origins"):
         values[name] = ",".join(values[name])
     for name in ("occupancy_ids", "queue_ids"):

@@ -388,6 +388,7 @@ def _feed_rows(request: Request) -> list[dict[str, Any]]:
             "granularity": f.granularity,
             "period": f.period,
             "revoked": f.revoked_at is not None,
+            "coverage": f.coverage,
         }
         for f in feeds.list_feeds(_db(request))
     ]
@@ -424,6 +425,7 @@ async def create_feed(request: Request) -> Response:
                 triggers=tuple(t.strip() for t in form.get("triggers", "").split(",") if t.strip()),
                 period=form.get("period") or "today",
                 granularity=form.get("granularity") or "hour",
+                coverage=form.get("coverage") == "1",
             )
         )
     except (ValueError, ServiceError) as exc:
