@@ -1,8 +1,9 @@
 """Coverage (issue 17): the seconds a channel was watched, from its heartbeats.
 
 A *mark* is what the server learns about a channel at one epoch second: `ok` (an `ok`
-heartbeat, or an events batch carrying the channel, at its latest event) or not ok (a
-`no_signal` or `sabotage` heartbeat). Two marks on the same second combine to not ok.
+heartbeat, or an events batch carrying the channel, at its latest event of each
+quarter-hour) or not ok (a `no_signal` or `sabotage` heartbeat). Two marks on the same
+second combine to not ok.
 
 The rule, *the latest mark wins*: second x is covered iff the latest mark in
 (x - 90 s, x] is ok. Equivalently each ok mark m covers [m, min(m + 90 s, next mark)):

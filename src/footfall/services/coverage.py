@@ -41,14 +41,19 @@ _MS_PER_QUARTER = QUARTER_S * 1000
 
 
 def event_marks(rows: Sequence[EventRow]) -> dict[str, Marks]:
-    """An events batch is a heartbeat for each channel it carries: ok, at the second of
-    the channel's latest event in the batch (the camera was seeing then)."""
-    latest: dict[str, int] = {}
+    """An events batch is a heartbeat for each channel it carries: ok, at the channel's
+    latest event of each quarter-hour the batch touches (the camera was seeing then). So
+    a quarter-hour, and any report bucket made of them, that holds an event of a channel
+    is never reported as not covered, even from a backlog spanning hours."""
+    latest: dict[tuple[str, int], int] = {}
     for row in rows:
-        channel, when = row[4], row[11]
-        if when > latest.get(channel, when - 1):
-            latest[channel] = when
-    return {channel: {when // 1000: True} for channel, when in latest.items()}
+        key = (row[4], row[11] // _MS_PER_QUARTER)
+        if row[11] > latest.get(key, row[11] - 1):
+            latest[key] = row[11]
+    marks: dict[str, Marks] = {}
+    for (channel, _quarter), when in latest.items():
+        marks.setdefault(channel, {})[when // 1000] = True
+    return marks
 
 
 def _decoded(location_id: int, channel: str, quarter_s: int, text: str) -> Marks:

@@ -253,12 +253,14 @@ async def location_page(request: Request, location_id: int, zone: str | None = N
         detail.hours,
         [("Today", detail.entries_today), ("Same weekday last week", detail.entries_last_week)],
         chart_id="entries-chart",
+        gaps=detail.entries_gaps,
     )
     exits = charts.bar_chart(
         "Exits per hour",
         detail.hours,
         [("Today", detail.exits_today), ("Same weekday last week", detail.exits_last_week)],
         chart_id="exits-chart",
+        gaps=detail.exits_gaps,
     )
     dwell = charts.bar_chart(
         "Completed stays by minutes spent",
