@@ -27,6 +27,7 @@ from footfall.services.dispatcher import Dispatcher
 from footfall.services.ingest import Ingest
 from footfall.services.reads import ReadApi
 from footfall.services.retention import purge_expired_events
+from footfall.services.revisions import notify as notify_revisions
 from footfall.services.webhooks import watch_metrics
 from footfall.store.db import Database
 from footfall.web import views
@@ -55,6 +56,8 @@ def _background_jobs(settings: Settings, db: Database) -> list[Job]:
             lambda: compute_histograms(db, retention_days=settings.retention_days),
             initial_delay=0.5,
         ),
+        # Revised hours become `revisions` deliveries (coalesced per hour, issue 17).
+        Job("revision-webhooks", 1.0, lambda: notify_revisions(db), initial_delay=1.0),
         Job(
             "retention",
             settings.purge_interval,

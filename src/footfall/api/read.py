@@ -125,13 +125,31 @@ _EVENT = frozenset(
     }
 )
 _TOTAL_TRIGGER = frozenset(
-    {"location_id", "channel_id", "trigger_id", "event_type", "origin", "since", "until"}
+    {
+        "location_id",
+        "channel_id",
+        "trigger_id",
+        "event_type",
+        "origin",
+        "since",
+        "until",
+        "updated_since",
+    }
 )
-_TOTAL_TYPE = frozenset({"location_id", "channel_id", "origin", "since", "until"})
+_TOTAL_TYPE = frozenset({"location_id", "channel_id", "origin", "since", "until", "updated_since"})
 _LIVE = frozenset({"location_id"})
 _COVERAGE = frozenset({"location_id", "channel_id", "since", "until"})
 _HISTOGRAM = frozenset(
-    {"location_id", "channel_id", "trigger_id", "since", "until", "after_id", "limit"}
+    {
+        "location_id",
+        "channel_id",
+        "trigger_id",
+        "since",
+        "until",
+        "after_id",
+        "limit",
+        "updated_since",
+    }
 )
 
 

@@ -219,6 +219,12 @@ PARAMETERS: Final[dict[str, dict[str, Any]]] = {
     "until": _query(
         "until", "Exclusive end, same form as since", {"type": "string", "pattern": _INSTANT}
     ),
+    "updated_since": _query(
+        "updated_since",
+        "Footfall extension: only items recomputed at or after this instant (same form as "
+        "since); see the revisions webhook",
+        {"type": "string", "pattern": _INSTANT},
+    ),
     "after_id": _query(
         "after_id",
         "Only items with a greater id (paging)",

@@ -43,7 +43,7 @@ from footfall.domain.ingest import (
     decode_events,
 )
 from footfall.domain.times import MS_PER_HOUR, now_ms, parse_zone
-from footfall.services import coverage, webhooks
+from footfall.services import coverage, revisions, webhooks
 from footfall.services.errors import NotFoundError
 from footfall.services.group_commit import GroupCommitWriter
 from footfall.services.management import hash_token
@@ -285,6 +285,7 @@ class Ingest:
         )
         zone_store.mark_zone_events(conn, batch.location_id, new_rows)
         self._record_coverage(conn, batch)
+        self._record_revisions(conn, batch.location_id, new_rows)
         webhooks.queue_event_deliveries(
             conn,
             batch.location_id,
@@ -299,6 +300,12 @@ class Ingest:
         """The batch is a heartbeat for its channels (issue 17): resent events too, since
         they prove the same as the first time (folding a mark again changes nothing)."""
         coverage.record_marks(conn, batch.location_id, coverage.event_marks(batch.rows))
+
+    def _record_revisions(
+        self, conn: Connection, location_id: int, new_rows: Sequence[EventRow]
+    ) -> None:
+        """New events for hours already final revise their totals (issue 17)."""
+        revisions.mark_late_events(conn, location_id, new_rows, self.clock())
 
     def _endpoints(self, conn: Connection, location_id: int, version: int) -> list[EndpointRow]:
         """The location's events endpoints, cached per webhooks version (read under the

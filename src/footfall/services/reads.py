@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import msgspec
 
+from footfall.domain import vocabulary as v
 from footfall.domain.coverage import state_of
 from footfall.domain.histogram import hour_start, local_hours
 from footfall.domain.read_params import ParamError, Params
@@ -27,8 +28,10 @@ from footfall.domain.times import (
 )
 from footfall.services import coverage, occupancy
 from footfall.services.errors import NotFoundError
+from footfall.services.revisions import FINAL_AFTER_MS
 from footfall.store import occupancy as occupancy_store
 from footfall.store import reads
+from footfall.store import revisions as revision_store
 from footfall.store.db import Database
 
 __all__ = ["MAX_COVERAGE_ITEMS", "ReadApi"]
@@ -168,6 +171,39 @@ class ReadApi:
             add(reads.raw_counts(conn, location_ids, params, group, end_full, until))
         return counts
 
+    def _updated(
+        self, conn: Any, scope: dict[int, _Location], params: Params, group: Sequence[str]
+    ) -> set[tuple[Any, ...]]:
+        """The totals items (keys of `group`) that may have changed at or after
+        `updated_since` (issue 17, `services.revisions`): those holding an hour revised
+        since, and those with events in an hour that was not final yet then."""
+        assert params.updated_since is not None
+        keep: set[tuple[Any, ...]] = set()
+        by_trigger = group[-1] == "trigger_id"
+        for location in scope.values():
+            revised = revision_store.revised_since(
+                conn, [location.id], "totals", params.updated_since, params.since, params.until
+            )
+            types = {
+                t.id: v.EVENT_TYPES_BY_TRIGGER_TYPE.get(t.type, frozenset())
+                for t in reads.triggers_of(conn, [location.id], None)
+            }
+            for item in revised:
+                if by_trigger:
+                    keep.add((location.id, item.channel_id, item.trigger_id))
+                else:
+                    keep.update(
+                        (location.id, item.channel_id, kind)
+                        for kind in types.get(item.trigger_id, ())
+                    )
+            open_from = hour_start(location.zone, params.updated_since - FINAL_AFTER_MS)
+            since = open_from if params.since is None else max(params.since, open_from)
+            if params.until is None or since < params.until:
+                recent = replace(params, since=since)
+                counts = self.totals(conn, [location.id], recent, group)
+                keep.update(key for key, count in counts.items() if count > 0)
+        return keep
+
     def totals_by_trigger(self, account_id: int, params: Params) -> list[Item]:
         with self.db.read() as conn:
             scope = self._scope(conn, account_id, params)
@@ -175,6 +211,9 @@ class ReadApi:
                 return []
             group = ("location_id", "channel_id", "trigger_id")
             counts = self.totals(conn, list(scope), params, group)
+            if params.updated_since is not None:
+                updated = self._updated(conn, scope, params, group)
+                counts = Counter({k: c for k, c in counts.items() if k in updated})
             names = {
                 (row.location_id, row.id): row.name
                 for row in reads.triggers_of(conn, list(scope), None)
@@ -198,6 +237,9 @@ class ReadApi:
                 return []
             group = ("location_id", "channel_id", "event_type")
             counts = self.totals(conn, list(scope), params, group)
+            if params.updated_since is not None:
+                updated = self._updated(conn, scope, params, group)
+                counts = Counter({k: c for k, c in counts.items() if k in updated})
         return [
             {"count": count, "type": event_type, "channel_id": channel_id}
             for (_location_id, channel_id, event_type), count in sorted(counts.items())
