@@ -25,6 +25,7 @@ from footfall.domain.times import now_ms
 from footfall.services.analytics import compute_histograms
 from footfall.services.dispatcher import Dispatcher
 from footfall.services.ingest import Ingest
+from footfall.services.occupancy import IdleResetAudit
 from footfall.services.reads import ReadApi
 from footfall.services.retention import purge_expired_events
 from footfall.services.revisions import notify as notify_revisions
@@ -56,6 +57,8 @@ def _background_jobs(settings: Settings, db: Database) -> list[Job]:
             lambda: compute_histograms(db, retention_days=settings.retention_days),
             initial_delay=0.5,
         ),
+        # Idle resets of occupancy counters go into their audit trail (issue 17).
+        Job("occupancy-audit", 5.0, IdleResetAudit(db).run, initial_delay=2.0),
         # Revised hours become `revisions` deliveries (coalesced per hour, issue 17).
         Job("revision-webhooks", 1.0, lambda: notify_revisions(db), initial_delay=1.0),
         Job(

@@ -104,6 +104,11 @@ ITEM_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
             "occupancy": {"type": "integer", "minimum": 0},
             "capacity": {"type": ["integer", "null"]},
             "time": _LOCAL_MS,
+            "calibrated_at": {
+                "anyOf": [_LOCAL_MS, {"type": "null"}],
+                "description": "Footfall extension: the operator's head count the value "
+                "counts from (footfall occupancy calibrate); null when none",
+            },
         }
     ),
     "Coverage": _object(

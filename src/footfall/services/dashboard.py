@@ -134,6 +134,10 @@ class LocationDetail:
     entries_gaps: list[list[bool]] = field(default_factory=list)
     exits_gaps: list[list[bool]] = field(default_factory=list)
     coverage_rows: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
+    # Issue 17: the occupancy counters' audit trail, newest first, and the line counters
+    # an operator may calibrate (id, name).
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    line_counters: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _door_triggers(conn: Any, location_id: int) -> tuple[list[str], list[str]]:
@@ -212,6 +216,26 @@ def _coverage_rows(
     return rows
 
 
+def _audit(conn: Any, location_id: int, zone: tzinfo) -> list[dict[str, Any]]:
+    names = {c.id: c.name for c in occupancy_store.list_counters(conn, [location_id])}
+    return [
+        {
+            "at": format_local(row.at, zone)[:19].replace("T", " "),
+            "counter": names.get(row.counter_id, str(row.counter_id)),
+            "kind": row.kind.replace("_", " "),
+            "by": row.actor,
+            "change": (
+                ""
+                if row.value_before is None and row.value_after is None
+                else f"{row.value_before} → {row.value_after}"
+            ),
+            "note": row.note,
+            "withdrawn": row.withdrawn_at is not None,
+        }
+        for row in occupancy_store.audit_rows(conn, location_ids=[location_id], limit=50)
+    ]
+
+
 def location_detail(
     db: Database, location_id: int, *, dwell_zone: str | None = None, now: int | None = None
 ) -> LocationDetail | None:
@@ -264,6 +288,12 @@ def location_detail(
             [_gaps(conn, location_id, enter, h, now) for h in (hours, last_week)],
             [_gaps(conn, location_id, exits, h, now) for h in (hours, last_week)],
             _coverage_rows(conn, location_id, hours, zone, now),
+            _audit(conn, location_id, zone),
+            [
+                (c.id, c.name)
+                for c in occupancy_store.list_counters(conn, [location_id])
+                if c.zone_trigger is None
+            ],
         )
 
 

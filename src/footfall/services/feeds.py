@@ -30,7 +30,7 @@ from sqlalchemy import Connection
 from footfall.domain import vocabulary as v
 from footfall.domain.feeds import GRANULARITIES, METRICS, PERIODS, buckets, period_range
 from footfall.domain.histogram import hour_start, hourly_histograms
-from footfall.domain.occupancy import reset_period
+from footfall.domain.occupancy import line_timeline, reset_period
 from footfall.domain.read_params import Params
 from footfall.domain.stays import ZoneEvent, replay
 from footfall.domain.times import format_local, format_local_seconds, now_ms, parse_zone, to_ms
@@ -602,8 +602,10 @@ def _occupancy_series(
 def _line_peaks(
     conn: Connection, counter: CounterRow, zone: tzinfo, spans: list[tuple[int, int]], now: int
 ) -> tuple[list[Value], int | None]:
-    """Peak of max(0, enters - exits) in each bucket, replaying the crossings from the
-    reset before the first bucket (a crossing exactly at a reset is the earlier period's).
+    """Peak of the count shown in each bucket, replaying the crossings from the reset
+    before the first bucket (`domain.occupancy.line_timeline`: daily resets, a crossing
+    exactly at a reset in the earlier period, calibrations and idle resets as the live
+    value has them).
 
     A bucket's peak starts from the value just after its start: when a reset falls exactly
     on the start, the closing period's final value is not this bucket's."""
@@ -618,34 +620,32 @@ def _line_peaks(
     for when, trigger in occupancy_store.crossings(conn, counter.location_id, triggers, begin, end):
         delta = (trigger in counter.enter_triggers) - (trigger in counter.exit_triggers)
         moves[when] = moves.get(when, 0) + delta
+    resets: list[int] = []
+    reset = reset_period(begin + 1, zone, counter.reset_minute)[1]
+    while reset <= end:
+        resets.append(reset)
+        reset = reset_period(reset + 1, zone, counter.reset_minute)[1]
+    changes = line_timeline(
+        moves,
+        begin,
+        end,
+        resets=resets,
+        calibrations=occupancy_store.calibrations(
+            conn, counter.location_id, counter.id, begin, end
+        ),
+        max_idle_ms=counter.max_idle_ms,
+        now=now,
+    ).changes
     peaks: list[Value] = []
-    period_end = reset_period(begin + 1, zone, counter.reset_minute)[1]
-    balance = 0
-    instants = sorted(moves)
-    position = 0
+    position = shown = 0
     for start, stop in spans:
         stop = min(stop, now + 1)
-        # Settle every crossing up to the bucket's first instant and every reset up to it,
-        # a crossing exactly at a reset before that reset.
-        while True:
-            next_move = instants[position] if position < len(instants) else None
-            if period_end <= start and (next_move is None or period_end < next_move):
-                balance = 0
-                period_end = reset_period(period_end + 1, zone, counter.reset_minute)[1]
-            elif next_move is not None and next_move <= start:
-                balance += moves[next_move]
-                position += 1
-            else:
-                break
-        peak = max(0, balance)
-        while position < len(instants) and instants[position] < stop:
-            when = instants[position]
-            if period_end < when:
-                balance = 0
-                period_end = reset_period(period_end + 1, zone, counter.reset_minute)[1]
-                continue
-            balance += moves[when]
-            peak = max(peak, balance)
+        while position < len(changes) and changes[position][0] <= start:
+            shown = changes[position][1]
             position += 1
+        peak, scan = shown, position
+        while scan < len(changes) and changes[scan][0] < stop:
+            peak = max(peak, changes[scan][1])
+            scan += 1
         peaks.append(peak if start <= now else None)
     return peaks, measured_from

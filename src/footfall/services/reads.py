@@ -248,7 +248,7 @@ class ReadApi:
 
     def occupancy(self, account_id: int, params: Params) -> list[Item]:
         """Live occupancy counters of the locations in scope (SPEC §4 extension)."""
-        now = now_ms()
+        now = self.clock()
         with self.db.read() as conn:
             scope = self._scope(conn, account_id, params)
             counters = occupancy_store.list_counters(conn, list(scope)) if scope else []
@@ -262,7 +262,7 @@ class ReadApi:
 
     def queues(self, account_id: int, params: Params) -> list[Item]:
         """Live queue lengths and waits of the locations in scope (SPEC §4 extension)."""
-        now = now_ms()
+        now = self.clock()
         with self.db.read() as conn:
             scope = self._scope(conn, account_id, params)
             rows = occupancy_store.list_queues(conn, list(scope)) if scope else []

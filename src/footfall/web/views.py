@@ -23,7 +23,7 @@ from footfall.domain import vocabulary as v
 from footfall.domain.feeds import GRANULARITIES, METRICS, PERIODS
 from footfall.domain.read_params import ParamError, Params
 from footfall.domain.times import format_local, parse_zone
-from footfall.services import dashboard, feeds, management, webhooks
+from footfall.services import dashboard, feeds, management, occupancy, webhooks
 from footfall.services.errors import ServiceError
 from footfall.store import reads
 from footfall.store.db import Database
@@ -277,6 +277,27 @@ async def location_page(request: Request, location_id: int, zone: str | None = N
         exits_chart=exits,
         dwell_chart=dwell,
     )
+
+
+@router.post("/occupancy/calibrate")
+async def calibrate(request: Request) -> Response:
+    """An operator's head count from the location page (issue 17), logged with the name
+    the operator gives (the dashboard has one token, not users)."""
+    form = await _form(request)
+    location = form.get("location_id", "")
+    back = f"/locations/{location}" if location.isdigit() else "/"
+    try:
+        counter_id = int(form.get("counter_id", ""))
+        value = int(form.get("value", "").strip())
+    except ValueError:
+        return _back(back, "Not calibrated: the head count must be a whole number.")
+    try:
+        done = await run_in_threadpool(
+            lambda: occupancy.calibrate(_db(request), counter_id, value, by=form.get("by", ""))
+        )
+    except ServiceError as exc:
+        return _back(back, f"Not calibrated: {exc}")
+    return _back(back, f"Counter {counter_id} set to {done.occupancy}.")
 
 
 @router.get("/dashboard/live/{location_id}")
