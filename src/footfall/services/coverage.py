@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from sqlalchemy import Connection
 
@@ -45,11 +46,11 @@ def event_marks(rows: Sequence[EventRow]) -> dict[str, Marks]:
     latest event of each quarter-hour the batch touches (the camera was seeing then). So
     a quarter-hour, and any report bucket made of them, that holds an event of a channel
     is never reported as not covered, even from a backlog spanning hours."""
-    latest: dict[tuple[str, int], int] = {}
-    for row in rows:
-        key = (row[4], row[11] // _MS_PER_QUARTER)
-        if row[11] > latest.get(key, row[11] - 1):
-            latest[key] = row[11]
+    # In time order, the last write per (channel, quarter) is its latest event: one C
+    # sort and one comprehension, the cheapest way found for a 1,000-event batch.
+    latest = {
+        (row[4], row[11] // _MS_PER_QUARTER): row[11] for row in sorted(rows, key=itemgetter(11))
+    }
     marks: dict[str, Marks] = {}
     for (channel, _quarter), when in latest.items():
         marks.setdefault(channel, {})[when // 1000] = True

@@ -31,6 +31,7 @@ import logging
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from datetime import tzinfo
+from operator import itemgetter
 from typing import Final
 
 import msgspec
@@ -81,7 +82,7 @@ def mark_late_events(
     """
     if not rows:
         return
-    oldest = min(row[11] for row in rows)
+    oldest = min(map(itemgetter(11), rows))
     if oldest >= now - FINAL_AFTER_MS:
         return  # hour_start(x) <= x: nothing can be in a final hour
     location = location_store.get_location(conn, location_id)
