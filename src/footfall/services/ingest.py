@@ -9,6 +9,9 @@ Invariants:
 - Validation runs outside any transaction, against the triggers of a known config version;
   the write re-checks that version under the lock (`ConfigChanged` asks the caller to
   validate again if an agent changed its config in between).
+- The batch's transaction also records, in small functions of their own (issue 17), the
+  coverage it proves (a heartbeat for each channel it carries) and the totals hours its
+  new events revise; a heartbeat request folds its marks under the same location lock.
 
 A batch goes through three steps — `decode`, `check`, `submit` — so the HTTP layer can
 run the CPU-bound ones where they cost least; `post_events` chains them for other callers.

@@ -3,10 +3,10 @@
 - `queue_event_deliveries` runs inside the ingest transaction: the deliveries of a batch
   commit with its events or not at all (at most ceil(n/100) per endpoint).
 - `watch_metrics` turns occupancy and queue changes into deliveries: at most one per
-  second per metric and endpoint, always carrying the latest value.
-- `revisions` deliveries (issue 17) are queued by `services.revisions.notify`. It compares with the
+  second per metric and endpoint, always carrying the latest value. It compares with the
   value last queued (stored), so a restart loses no change; the value current when an
   endpoint is created is sent at its next change.
+- `revisions` deliveries (issue 17) are queued by `services.revisions.notify`.
 """
 
 from __future__ import annotations
