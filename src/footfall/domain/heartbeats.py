@@ -105,7 +105,8 @@ def check_heartbeats(
                 f"channel {channel[:64]!r} is not declared: PUT /ingest/v1/config first",
             )
         if not isinstance(status, str) or status not in STATUSES:
-            problem(index, "status", f"{status!r} is not one of {', '.join(STATUSES)}")
+            shown = repr(status)[:40]  # whatever was sent, briefly: the answer stays small
+            problem(index, "status", f"{shown} is not one of {', '.join(STATUSES)}")
         when = 0
         if not isinstance(at, str):
             problem(index, "at", "required: the instant of the heartbeat, e.g. 2026-11-25T10:15Z")
@@ -125,7 +126,8 @@ def check_heartbeats(
                     problem(
                         index,
                         "at",
-                        f"{at!r} is older than the retention period ({retention_days:g} days)",
+                        f"{at!r} is older than the retention period ({retention_days:g} days): "
+                        "check the agent's clock",
                     )
         if len(problems) == before:
             assert isinstance(channel, str)
