@@ -28,7 +28,6 @@ never doubled), and a mark that fails (a poisoned row) is logged and retried aft
 from __future__ import annotations
 
 import logging
-from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from operator import itemgetter
@@ -92,25 +91,32 @@ def mark_late_events(
     final_before = hour_start(zone, now - FINAL_AFTER_MS)
     if oldest >= final_before:
         return
-    hours = local_hours(zone, hour_start(zone, oldest), final_before)
-    starts = [start for start, _ in hours]
     quarters = {
         (row[3], row[4], row[11] - row[11] % _MS_PER_QUARTER)
         for row in rows
         if row[11] < final_before
     }
+    found: dict[int, tuple[int, int]] = {}
+
+    def hour_of(instant: int) -> tuple[int, int]:
+        # Only the hours the batch touches: a backlog from years ago is a few lookups,
+        # not every hour since.
+        start = hour_start(zone, instant)
+        if start not in found:
+            found[start] = local_hours(zone, start, start + 1)[0]
+        return found[start]
+
     marks: set[store.Mark] = set()
     for trigger, channel, quarter in quarters:
-        first = bisect_right(starts, quarter) - 1
-        last = bisect_right(starts, quarter + _MS_PER_QUARTER - 1) - 1
-        if first == last and first >= 0 and quarter + _MS_PER_QUARTER <= final_before:
-            marks.add((trigger, channel, *hours[first]))
+        first = hour_of(quarter)
+        if first == hour_of(min(quarter + _MS_PER_QUARTER, final_before) - 1):
+            marks.add((trigger, channel, *first))
             continue
         # The quarter straddles a local hour (an offset that is no whole quarter-hour).
         for row in rows:
             t = row[11]
             if row[3] == trigger and quarter <= t < quarter + _MS_PER_QUARTER and t < final_before:
-                marks.add((trigger, channel, *hours[bisect_right(starts, t) - 1]))
+                marks.add((trigger, channel, *hour_of(t)))
     store.mark(conn, location_id, "totals", sorted(marks), now)
 
 
