@@ -285,3 +285,34 @@ def test_two_processes_announcing_at_once_never_announce_one_revision_twice(
         bodies = conn.execute(select(webhook_deliveries.c.body)).scalars().all()
     hours = [json.loads(b)["hour"] for b in bodies]
     assert len(hours) == len(set(hours)) == 20
+
+
+def test_a_crash_mid_announcement_loses_and_doubles_nothing(
+    db: Database, shop: Site, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = ManualClock(at(TODAY, 23))
+    ingest_directly(
+        db, shop.location_id, [event(i, when=at(TODAY, i, 30)) for i in range(1, 6)], clock=clock
+    )
+    webhooks.create_endpoint(
+        db, location_id=shop.location_id, url=receiver.url, kind="revisions", allow_private=True
+    )
+    clock.advance(60)
+    real = revisions._announce
+    calls = 0
+
+    def dies_on_the_third(*args: Any) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise KeyboardInterrupt("the process is killed")  # not an Exception: no savepoint
+        return real(*args)
+
+    monkeypatch.setattr(revisions, "_announce", dies_on_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        revisions.notify(db, clock=clock)
+    monkeypatch.setattr(revisions, "_announce", real)
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(webhook_deliveries)).scalar_one() == 0
+    assert revisions.notify(db, clock=clock) == 5  # all of them, once
+    assert revisions.notify(db, clock=clock) == 0

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from footfall.cli.main import app
@@ -247,3 +248,40 @@ def test_the_cli_calibrates_updates_and_lists_the_trail(
     )
     assert refused.exit_code != 0
     assert "--value" in refused.output
+
+
+def test_a_counter_that_fails_its_audit_is_left_alone_and_the_others_go_on(
+    db: Database, shop: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    other = make_site(db, timezone="Europe/Paris", name="Other")
+    clock = ManualClock(at(12))
+    counters = []
+    for site in (shop, other):
+        ingest_directly(db, site.location_id, crossings(1, [at(9)], []), clock=clock)
+        counters.append(
+            occupancy.create_counter(
+                db,
+                location_id=site.location_id,
+                name="Floor",
+                enter=("t-enter",),
+                exit_=("t-exit",),
+                max_idle="1h",
+            )
+        )
+    with db.write() as conn:  # a zone that no longer parses: the counter cannot be computed
+        conn.execute(
+            text("UPDATE locations SET timezone = 'Mars/Olympus' WHERE id = :id"),
+            {"id": shop.location_id},
+        )
+    audit = IdleResetAudit(db, clock=clock)
+    assert audit.run() == 1  # the other counter's reset at 10:00
+    assert f"occupancy audit: counter {counters[0].id} failed" in caplog.text
+    assert [r.counter_id for r in occupancy.audit_trail(db)] == [counters[1].id]
+    with db.write() as conn:
+        conn.execute(
+            text("UPDATE locations SET timezone = 'Europe/Paris' WHERE id = :id"),
+            {"id": shop.location_id},
+        )
+    assert audit.run() == 0  # backing off for a minute
+    clock.advance(61)
+    assert audit.run() == 1
