@@ -47,6 +47,38 @@ TRIGGER_CHANNEL = {
 }
 
 
+class ManualClock:
+    """An injectable clock (epoch ms) that moves only when a test says so."""
+
+    def __init__(self, start: datetime | int) -> None:
+        self.ms = start if isinstance(start, int) else int(start.timestamp() * 1000)
+
+    def __call__(self) -> int:
+        return self.ms
+
+    def advance(self, seconds: float) -> None:
+        self.ms += int(seconds * 1000)
+
+    def set(self, moment: datetime) -> None:
+        self.ms = int(moment.timestamp() * 1000)
+
+
+def heartbeats(
+    channel: str, start: datetime, end: datetime, *, every_s: int = 30, status: str = "ok"
+) -> list[dict[str, str]]:
+    """A channel's heartbeats every `every_s` seconds in [start, end)."""
+    out = []
+    moment = start
+    while moment < end:
+        out.append({"id": channel, "status": status, "at": iso(moment)})
+        moment += timedelta(seconds=every_s)
+    return out
+
+
+def post_heartbeats(http: httpx.Client, token: str, beats: list[Any]) -> httpx.Response:
+    return http.post("/ingest/v1/heartbeat", json={"channels": beats}, headers=bearer(token))
+
+
 def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds")
 

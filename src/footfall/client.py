@@ -145,6 +145,10 @@ class Client:
     def histograms(self, **params: Value) -> list[dict[str, Any]]:
         return self.get("/histograms", params)
 
+    def coverage(self, **params: Value) -> list[dict[str, Any]]:
+        """Covered seconds per channel and hour (Footfall extension)."""
+        return self.get("/coverage", params)
+
     def _pages(self, path: str, params: dict[str, Value]) -> Iterator[dict[str, Any]]:
         after = params.pop("after_id", None) or 0
         limit = int(str(params.pop("limit", None) or 1000))

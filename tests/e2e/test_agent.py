@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from footfall.agent.synthetic import render, standard_scenario
+from footfall.agent.synthetic import FPS, render, standard_scenario
 from footfall.benchmarks.harness import ServerProcess
 from footfall.store.db import Database
-from footfall.store.schema import events
+from footfall.store.schema import coverage_quarters, events
 from tests.conftest import make_site
 
 pytestmark = pytest.mark.slow
@@ -91,6 +91,16 @@ channels:
         1 for _, d in truth if d == "backward"
     )
     assert (tmp_path / "spool.db").exists()
+    # Heartbeats every 30 s of frame time (issue 17): the video's span is covered, the
+    # time the server was killed included (they were spooled).
+    with db.read() as conn:
+        covered = conn.execute(
+            select(func.sum(coverage_quarters.c.covered_s)).where(
+                coverage_quarters.c.channel_id == "cam-door"
+            )
+        ).scalar_one()
+    assert covered is not None
+    assert covered >= scenario.frames // FPS
 
 
 def test_sigterm_drains_the_spool_of_a_looping_source(

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from footfall.client import Client
+from footfall.domain.histogram import local_hours
 from footfall.domain.times import MS_PER_HOUR, format_local, parse_zone, to_ms
 from footfall.sim.simulate import SimulationOptions, run_simulation
 from footfall.store.db import Database
@@ -69,3 +70,23 @@ def test_two_simulated_days_match_the_ground_truth(
             stays[(event["trigger_id"], event["object_id"])] += step
     assert stays
     assert set(stays.values()) == {0}
+
+
+def test_simulated_days_are_covered_every_hour(server: RunningServer, db: Database) -> None:
+    """The simulator beats every 30 s for every channel (issue 17): no hour is a gap."""
+    site = make_site(db, timezone=ZONE)
+    run_simulation(
+        SimulationOptions(url=server.url, token=site.ingest_token, days=1, show_progress=False)
+    )
+    zone = parse_zone(ZONE)
+    today = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    yesterday = to_ms(today - timedelta(days=1))  # wall-clock arithmetic: local midnight
+    hours = local_hours(zone, yesterday, to_ms(today))  # 23 or 25 on a DST day
+    with Client(server.url, site.public_key, site.secret) as api:
+        items = api.coverage(
+            since=format_local(yesterday, zone), until=format_local(to_ms(today), zone)
+        )
+        channels = {c["id"] for c in api.channels()}
+    assert {i["channel_id"] for i in items} == channels
+    assert len(items) == len(channels) * len(hours)
+    assert {i["state"] for i in items} == {"complete"}

@@ -8,7 +8,9 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -418,6 +420,9 @@ def test_occupancy_and_queue_changes_are_coalesced_and_signed(
 ) -> None:
     site = make_site(db, timezone="Europe/Paris")
     put_config(http, site.ingest_token)
+    # The events are an hour old: a daily reset between them and now (at Paris midnight)
+    # would zero the counter, so it resets half a day away from now.
+    far_from_now = (datetime.now(ZoneInfo("Europe/Paris")) + timedelta(hours=12)).strftime("%H:%M")
     counter = occupancy.create_counter(
         db,
         location_id=site.location_id,
@@ -425,6 +430,7 @@ def test_occupancy_and_queue_changes_are_coalesced_and_signed(
         enter=("t-enter",),
         exit_=("t-exit",),
         capacity=9,
+        reset=far_from_now,
     )
     queue = occupancy.create_queue(db, location_id=site.location_id, name="Q", zone="t-shelf")
     ok(post_events(http, site.ingest_token, [event(1)]))  # the value before the endpoint

@@ -61,6 +61,7 @@ def test_cli_create_list_delete(db_url: str, db: Database, site: Site) -> None:
         "zone": None,
         "capacity": 50,
         "reset": "06:30",
+        "max_idle": None,  # issue 17
     }
     zone = cli(
         "occupancy",
@@ -254,6 +255,7 @@ def test_signed_endpoints_answer_live_values(http: httpx.Client, db: Database) -
             "occupancy": 1,
             "capacity": 40,
             "time": format_local(to_ms(now - timedelta(minutes=10)), zone),
+            "calibrated_at": None,  # issue 17: never calibrated
         },
         {
             "id": zone_counter.id,
@@ -262,6 +264,7 @@ def test_signed_endpoints_answer_live_values(http: httpx.Client, db: Database) -
             "occupancy": 1,
             "capacity": None,
             "time": format_local(to_ms(now - timedelta(minutes=2)), zone),
+            "calibrated_at": None,
         },
     ]
     assert ok(signer.get(http, "/queues")) == [

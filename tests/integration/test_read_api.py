@@ -495,6 +495,7 @@ def test_openapi_describes_every_endpoint_with_its_auth(http: httpx.Client) -> N
             "/histograms",
             "/occupancy",
             "/queues",
+            "/coverage",
         )
     )
     schemes = spec["components"]["securitySchemes"]

@@ -45,6 +45,17 @@ def test_growing_tables_are_keyed_by_location_first(db: Database) -> None:
             assert index["column_names"][0] == "location_id", index
 
 
+def test_issue_17_tables_follow_the_distribution_rules(db: Database) -> None:
+    """Citus distributes by location: every key and unique constraint includes it."""
+    inspector = inspect(db.engine)
+    for name in ("coverage_quarters", "revisions", "occupancy_audit"):
+        assert inspector.get_pk_constraint(name)["constrained_columns"][0] == "location_id"
+        for unique in inspector.get_unique_constraints(name):
+            assert "location_id" in unique["column_names"], (name, unique)
+        for index in inspector.get_indexes(name):
+            assert not index.get("unique") or "location_id" in index["column_names"], index
+
+
 def test_sqlite_runs_in_wal_mode_with_full_synchronous_commits(db: Database) -> None:
     if not db.is_sqlite:
         pytest.skip("SQLite's journal settings; PostgreSQL commits durably by default")

@@ -1,25 +1,33 @@
 """Run the agent: one thread per channel turns frames into spooled events, one sender
 delivers the spool. Files are processed once (unless looped) and the agent exits when
-every event is acknowledged; streams run until SIGTERM or Ctrl-C, then the spool drains."""
+every event is acknowledged; streams run until SIGTERM or Ctrl-C, then the spool drains.
+
+Each channel also spools a heartbeat (issue 17) at its first frame and then every
+`HEARTBEAT_MS` of frame time: `ok`, or `sabotage` while its scene rule says the view is
+covered or moved; a stream that stops delivering frames gets a `no_signal` one. Frame
+time, not the wall clock, so a file's coverage is the span its frames show."""
 
 from __future__ import annotations
 
 import logging
 import signal
 import threading
+import time
 from types import FrameType
 
 import cv2
 
 from footfall.agent.config import AgentConfig
 from footfall.agent.pipeline import ChannelPipeline
+from footfall.agent.rules import SceneRule
 from footfall.agent.sender import Sender
 from footfall.agent.source import VideoSource
 from footfall.agent.spool import Spool
 
-__all__ = ["run_agent", "server_config"]
+__all__ = ["HEARTBEAT_MS", "run_agent", "server_config"]
 
 log = logging.getLogger("footfall.agent")
+HEARTBEAT_MS = 30_000
 
 
 def server_config(config: AgentConfig) -> dict[str, object]:
@@ -46,13 +54,25 @@ def _channel_worker(
     stop: threading.Event,
     errors: list[BaseException],
 ) -> None:
+    channel = pipeline.channel.id
+    next_beat: int | None = None
     try:
         for frame, t_ms in source.frames():
             if stop.is_set():
                 return
             spool.add(pipeline.process(frame, t_ms))
+            if next_beat is None or t_ms >= next_beat:
+                spool.add_heartbeat(channel, t_ms, _status(pipeline))
+                next_beat = t_ms + HEARTBEAT_MS
+        if not source.is_file:  # a stream that ends has lost its signal
+            spool.add_heartbeat(channel, int(time.time() * 1000), "no_signal")
     except BaseException as exc:  # reported by the main thread
         errors.append(exc)
+
+
+def _status(pipeline: ChannelPipeline) -> str:
+    sabotaged = any(isinstance(r, SceneRule) and r.sabotaged for r in pipeline.rules)
+    return "sabotage" if sabotaged else "ok"
 
 
 def run_agent(config: AgentConfig, *, one_thread_per_core: bool = True) -> int:

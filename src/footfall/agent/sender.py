@@ -2,7 +2,12 @@
 batches, deleting them only when the server acknowledged them (200). A server that is down
 or slow is retried with backoff; nothing is lost and a resend is harmless. A batch the
 server refuses with 422 has the events it names moved to the spool's dead letters and the
-rest sent again at once: one bad event never blocks the queue."""
+rest sent again at once: one bad event never blocks the queue.
+
+Spooled heartbeats (issue 17) go the same way, to `POST /ingest/v1/heartbeat`, up to
+`HEARTBEAT_BATCH` per request, after the events: deleted once recorded; those a 422
+names are dropped with a warning (a heartbeat is not worth a dead letter); a server
+without the endpoint (404: older than coverage) gets none, and the spool forgets them."""
 
 from __future__ import annotations
 
@@ -10,16 +15,19 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 
 import httpx
 
-from footfall.agent.spool import Spool
+from footfall.agent.spool import Spool, SpooledBeat
+from footfall.domain.times import format_local
 
-__all__ = ["ConfigOutdated", "Sender"]
+__all__ = ["HEARTBEAT_BATCH", "ConfigOutdated", "Sender"]
 
 log = logging.getLogger("footfall.agent")
 BATCH = 1000
+HEARTBEAT_BATCH = 1000
 
 
 class ConfigOutdated(RuntimeError):
@@ -44,6 +52,20 @@ def _refused_events(batch: list[dict[str, Any]], answer: httpx.Response) -> dict
     return {rid: "; ".join(whys) for rid, whys in reasons.items()}
 
 
+def _refused_beats(beats: list[SpooledBeat], answer: httpx.Response) -> list[SpooledBeat]:
+    """The heartbeats a 422 names by index."""
+    try:
+        problems = answer.json().get("result")
+    except (ValueError, AttributeError):
+        return []
+    named = {
+        p["index"]
+        for p in (problems if isinstance(problems, list) else [])
+        if isinstance(p, dict) and isinstance(p.get("index"), int) and 0 <= p["index"] < len(beats)
+    }
+    return [beats[i] for i in sorted(named)]
+
+
 class Sender:
     def __init__(
         self,
@@ -66,6 +88,8 @@ class Sender:
         self.stop = threading.Event()
         self.sent = 0
         self.dead = 0  # events moved to the dead letters
+        self.beats = 0  # heartbeats the server recorded
+        self._beats_supported = True
 
     def _declare(self) -> bool:
         answer = self._http.put("/ingest/v1/config", json=self._config)
@@ -107,6 +131,44 @@ class Sender:
             raise RuntimeError(f"the server refused a batch: {answer.text[:500]}")
         raise httpx.HTTPError(f"HTTP {answer.status_code}")
 
+    def flush_heartbeats_once(self) -> int:
+        """Send one request of spooled heartbeats; returns how many left the spool."""
+        if not self._declared and not self._declare():
+            return 0
+        beats = self._spool.oldest_heartbeats(HEARTBEAT_BATCH)
+        if not beats:
+            return 0
+        body = {
+            "channels": [
+                {"id": b.channel_id, "status": b.status, "at": format_local(b.at, UTC)}
+                for b in beats
+            ]
+        }
+        answer = self._http.post("/ingest/v1/heartbeat", json=body)
+        if answer.status_code == 200:
+            self._spool.forget_heartbeats(beats)
+            self.beats += len(beats)
+            return len(beats)
+        if answer.status_code == 404:
+            if self._beats_supported:
+                log.warning("the server takes no heartbeats (older than coverage): not sent")
+            self._beats_supported = False
+            self._spool.forget_heartbeats(beats)
+            return len(beats)
+        if answer.status_code == 422:
+            refused = _refused_beats(beats, answer)
+            if not refused:
+                raise RuntimeError(f"the server refused heartbeats: {answer.text[:500]}")
+            log.warning("the server refused %d heartbeat(s); dropped", len(refused))
+            self._spool.forget_heartbeats(refused)
+            return len(refused)
+        if answer.status_code in (400, 401, 413):
+            raise RuntimeError(f"the server refused heartbeats: {answer.text[:500]}")
+        raise httpx.HTTPError(f"HTTP {answer.status_code}")
+
+    def _pending(self) -> int:
+        return self._spool.pending() + self._spool.pending_heartbeats()
+
     def run(self) -> None:
         """Until told to stop and the spool is empty: send, back off on failure."""
         delay = 0.5
@@ -116,13 +178,16 @@ class Sender:
                 if self.flush_once() or self.dead > dead_before:
                     delay = 0.5
                     continue
+                if self.flush_heartbeats_once():
+                    delay = 0.5
+                    continue
             except httpx.HTTPError as exc:
                 log.warning("cannot deliver events (%s); retrying in %.1f s", exc, delay)
-                if self.stop.wait(delay) and self._spool.pending() == 0:
+                if self.stop.wait(delay) and self._pending() == 0:
                     return
                 delay = min(delay * 2, 10.0)
                 continue
-            if self.stop.is_set() and self._spool.pending() == 0:
+            if self.stop.is_set() and self._pending() == 0:
                 return
             self._spool.added.wait(0.5)
             self._spool.added.clear()

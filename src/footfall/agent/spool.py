@@ -6,6 +6,11 @@ config no longer has) moves, in one transaction, to the `dead_letters` table wit
 server's reasons: it is kept for the operator (`footfall agent --dead-letters`) and never
 blocks the events queued behind it.
 
+Heartbeats (issue 17) are spooled the same way, one row per (channel, instant), and
+deleted once the server recorded them: coverage then shows that the cameras were
+watching while the server was away, not a gap, because the events of that time were
+spooled too.
+
 Record ids are derived from the event's own time and place (the frame's instant, the
 channel, the event's index in that frame), so they grow with time and are the same when a
 file is processed again after a crash: the server then sees duplicates, which it skips.
@@ -22,7 +27,7 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["DeadLetter", "Spool", "record_id"]
+__all__ = ["DeadLetter", "Spool", "SpooledBeat", "record_id"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,15 @@ class DeadLetter:
     event: dict[str, Any]
     reason: str
     refused_at: int
+
+
+@dataclass(frozen=True)
+class SpooledBeat:
+    """A channel's liveness at one instant (ms since the epoch), waiting to be sent."""
+
+    channel_id: str
+    at: int
+    status: str
 
 
 def record_id(frame_ms: int, channel_index: int, index_in_frame: int) -> int:
@@ -52,6 +66,10 @@ class Spool:
         self._conn.execute(
             "CREATE TABLE IF NOT EXISTS dead_letters (record_id INTEGER PRIMARY KEY, "
             "body TEXT NOT NULL, reason TEXT NOT NULL, refused_at INTEGER NOT NULL)"
+        )
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS heartbeats (channel_id TEXT NOT NULL, at INTEGER NOT NULL, "
+            "status TEXT NOT NULL, PRIMARY KEY (channel_id, at))"
         )
         self._lock = threading.Lock()
         self.added = threading.Event()
@@ -113,6 +131,37 @@ class Spool:
     def pending(self) -> int:
         with self._lock:
             return int(self._conn.execute("SELECT count(*) FROM spool").fetchone()[0])
+
+    def add_heartbeat(self, channel_id: str, at: int, status: str) -> None:
+        """Keep a heartbeat until the server recorded it (one per channel and instant)."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO heartbeats (channel_id, at, status) VALUES (?, ?, ?)",
+                (channel_id, at, status),
+            )
+        self.added.set()
+
+    def oldest_heartbeats(self, limit: int) -> list[SpooledBeat]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT channel_id, at, status FROM heartbeats ORDER BY at, channel_id LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [SpooledBeat(str(c), int(a), str(s)) for c, a, s in rows]
+
+    def forget_heartbeats(self, beats: list[SpooledBeat]) -> None:
+        """Delete heartbeats the server recorded (or refused for good)."""
+        with self._lock:
+            self._conn.execute("BEGIN")
+            self._conn.executemany(
+                "DELETE FROM heartbeats WHERE channel_id = ? AND at = ?",
+                [(b.channel_id, b.at) for b in beats],
+            )
+            self._conn.execute("COMMIT")
+
+    def pending_heartbeats(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT count(*) FROM heartbeats").fetchone()[0])
 
     def close(self) -> None:
         with self._lock:

@@ -25,8 +25,10 @@ from footfall.domain.times import now_ms
 from footfall.services.analytics import compute_histograms
 from footfall.services.dispatcher import Dispatcher
 from footfall.services.ingest import Ingest
+from footfall.services.occupancy import IdleResetAudit
 from footfall.services.reads import ReadApi
 from footfall.services.retention import purge_expired_events
+from footfall.services.revisions import notify as notify_revisions
 from footfall.services.webhooks import watch_metrics
 from footfall.store.db import Database
 from footfall.web import views
@@ -55,6 +57,10 @@ def _background_jobs(settings: Settings, db: Database) -> list[Job]:
             lambda: compute_histograms(db, retention_days=settings.retention_days),
             initial_delay=0.5,
         ),
+        # Idle resets of occupancy counters go into their audit trail (issue 17).
+        Job("occupancy-audit", 5.0, IdleResetAudit(db).run, initial_delay=2.0),
+        # Revised hours become `revisions` deliveries (coalesced per hour, issue 17).
+        Job("revision-webhooks", 1.0, lambda: notify_revisions(db), initial_delay=1.0),
         Job(
             "retention",
             settings.purge_interval,
@@ -118,7 +124,7 @@ def create_app(
         database, clock, on_commit=dispatcher.wake, retention_days=settings.retention_days
     )
     app.state.dispatcher = dispatcher
-    app.state.reads = ReadApi(database)
+    app.state.reads = ReadApi(database, clock)
     app.state.login_throttle = LoginThrottle(lambda: clock() / 1000)
     if settings.admin_token_problem:
         log.warning("%s", settings.admin_token_problem)

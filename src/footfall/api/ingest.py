@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from footfall import logs, telemetry
 from footfall.domain.agent_config import ConfigIn
+from footfall.domain.heartbeats import HeartbeatIn
 from footfall.domain.ingest import MAX_BODY_BYTES, EventIn
 from footfall.services.ingest import BatchResult, ConfigChanged, DecodedBatch, Ingest, Rejected
 from footfall.store.locations import LocationRow
@@ -97,8 +98,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         "content": {"application/json": {"schema": _envelope_schema(_PROBLEMS)}},
     },
 }
-(_EVENTS_SCHEMA, _CONFIG_SCHEMA), OPENAPI_COMPONENTS = msgspec.json.schema_components(
-    [list[EventIn], ConfigIn], ref_template="#/components/schemas/{name}"
+(_EVENTS_SCHEMA, _CONFIG_SCHEMA, _HEARTBEAT_SCHEMA), OPENAPI_COMPONENTS = (
+    msgspec.json.schema_components(
+        [list[EventIn], ConfigIn, HeartbeatIn], ref_template="#/components/schemas/{name}"
+    )
 )
 
 
@@ -177,6 +180,37 @@ async def post_events(request: Request, location: LocationDep) -> Response:
         return _rejected(exc)
     telemetry.count_ingest(accepted=result.accepted, duplicates=result.duplicates)
     return success({"accepted": result.accepted, "duplicates": result.duplicates})
+
+
+@router.post(
+    "/heartbeat",
+    summary="Report each channel's liveness (Footfall extension: coverage)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _HEARTBEAT_SCHEMA}},
+        },
+        "security": [{"IngestToken": []}],
+    },
+    responses={
+        200: {
+            "description": "How many heartbeats were recorded",
+            "content": {"application/json": {"schema": _envelope_schema({"type": "object"})}},
+        },
+        **_ERRORS,
+    },
+)
+async def post_heartbeat(request: Request, location: LocationDep) -> Response:
+    service = _ingest(request)
+    try:
+        body = await _read_body(request)
+        result = await run_in_threadpool(service.post_heartbeat, location, body)
+    except _TooLarge:
+        await run_in_threadpool(service.mark_seen, location.id)
+        return error(413, Code.PARAMETER, f"the body exceeds {MAX_BODY_BYTES} bytes")
+    except Rejected as exc:
+        return _rejected(exc)
+    return success({"accepted": result.accepted})
 
 
 async def _store_batch(

@@ -125,12 +125,31 @@ _EVENT = frozenset(
     }
 )
 _TOTAL_TRIGGER = frozenset(
-    {"location_id", "channel_id", "trigger_id", "event_type", "origin", "since", "until"}
+    {
+        "location_id",
+        "channel_id",
+        "trigger_id",
+        "event_type",
+        "origin",
+        "since",
+        "until",
+        "updated_since",
+    }
 )
-_TOTAL_TYPE = frozenset({"location_id", "channel_id", "origin", "since", "until"})
+_TOTAL_TYPE = frozenset({"location_id", "channel_id", "origin", "since", "until", "updated_since"})
 _LIVE = frozenset({"location_id"})
+_COVERAGE = frozenset({"location_id", "channel_id", "since", "until"})
 _HISTOGRAM = frozenset(
-    {"location_id", "channel_id", "trigger_id", "since", "until", "after_id", "limit"}
+    {
+        "location_id",
+        "channel_id",
+        "trigger_id",
+        "since",
+        "until",
+        "after_id",
+        "limit",
+        "updated_since",
+    }
 )
 
 
@@ -207,3 +226,19 @@ def occupancy(request: Request, caller: CallerDep) -> Response:
 def queues(request: Request, caller: CallerDep) -> Response:
     params = _params(request, _LIVE)
     return _answer(lambda: _reads(request).queues(caller.account_id, params))
+
+
+@router.get(
+    "/coverage",
+    **_doc(
+        "Coverage",
+        _ordered(_COVERAGE),
+        "Covered seconds per channel and hour, from heartbeats (Footfall extension)",
+    ),
+)
+def coverage(request: Request, caller: CallerDep) -> Response:
+    params = _params(request, _COVERAGE)
+    try:
+        return _answer(lambda: _reads(request).coverage(caller.account_id, params))
+    except ParamError as exc:
+        raise ApiError(400, Code.PARAMETER, str(exc)) from None

@@ -104,6 +104,24 @@ ITEM_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
             "occupancy": {"type": "integer", "minimum": 0},
             "capacity": {"type": ["integer", "null"]},
             "time": _LOCAL_MS,
+            "calibrated_at": {
+                "anyOf": [_LOCAL_MS, {"type": "null"}],
+                "description": "Footfall extension: the operator's head count the value "
+                "counts from (footfall occupancy calibrate); null when none",
+            },
+        }
+    ),
+    "Coverage": _object(
+        {
+            "location_id": _INT,
+            "channel_id": _STR,
+            "hour": {
+                "type": "string",
+                "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$",
+                "description": "The local hour's start, like histogram_time",
+            },
+            "covered_seconds": {"type": "integer", "minimum": 0},
+            "state": {"type": "string", "enum": ["complete", "partial", "none"]},
         }
     ),
     "Queue": _object(
@@ -205,6 +223,12 @@ PARAMETERS: Final[dict[str, dict[str, Any]]] = {
     ),
     "until": _query(
         "until", "Exclusive end, same form as since", {"type": "string", "pattern": _INSTANT}
+    ),
+    "updated_since": _query(
+        "updated_since",
+        "Footfall extension: only items recomputed at or after this instant (same form as "
+        "since); see the revisions webhook",
+        {"type": "string", "pattern": _INSTANT},
     ),
     "after_id": _query(
         "after_id",

@@ -41,6 +41,7 @@ def _shown(feed: FeedRow) -> dict[str, Any]:
         "granularity": feed.granularity,
         "period": feed.period,
         "revoked": feed.revoked_at is not None,
+        "coverage": feed.coverage,
     }
 
 
@@ -67,6 +68,13 @@ def create(
     since: Annotated[str | None, typer.Option(help="Fixed start, ISO 8601 with offset.")] = None,
     until: Annotated[str | None, typer.Option(help="Fixed end, ISO 8601 with offset.")] = None,
     granularity: Annotated[str, typer.Option(help="15min, hour or day.")] = "hour",
+    coverage: Annotated[
+        bool,
+        typer.Option(
+            "--coverage",
+            help="Add a coverage column (0-1) per series; buckets nothing covered are empty.",
+        ),
+    ] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -86,6 +94,7 @@ def create(
             since=since,
             until=until,
             granularity=granularity,
+            coverage=coverage,
         )
         base = f"{settings_for(db).public_url}/feed/report/{issued.token}"
         shown = {"token": issued.token, "json_url": base, "csv_url": f"{base}/csv"}

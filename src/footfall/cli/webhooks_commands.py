@@ -39,9 +39,10 @@ def _endpoint(e: EndpointRow, *, secret: bool = False) -> dict[str, Any]:
 def create(
     location: Annotated[int, typer.Option("--location", help="Location id.", min=1)],
     url: Annotated[str, typer.Option(help="Where to POST (http:// or https://).")],
-    kind: Annotated[str, typer.Option(help="events, occupancy or queue.")] = "events",
+    kind: Annotated[str, typer.Option(help="events, occupancy, queue or revisions.")] = "events",
     channel: Annotated[
-        str | None, typer.Option(help="Only this channel's events (kind events only).")
+        str | None,
+        typer.Option(help="Only this channel's events or revisions (kinds events, revisions)."),
     ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import getpass
 from typing import Annotated, Any
 
 import typer
 
 from footfall.cli.common import DbOption, JsonOption, open_db
 from footfall.cli.output import emit, emit_table, reporting_errors
+from footfall.domain.occupancy import format_duration
+from footfall.domain.times import format_utc
 from footfall.services import occupancy
-from footfall.store.occupancy import CounterRow, QueueRow
+from footfall.store.occupancy import AuditRow, CounterRow, QueueRow
 
 __all__ = ["occupancy_app", "queues_app"]
 
@@ -21,6 +24,26 @@ queues_app = typer.Typer(help="Queues: length and wait time of a zone.", no_args
 
 LocationOption = Annotated[int, typer.Option("--location", help="Location id.", min=1)]
 NameOption = Annotated[str, typer.Option("--name", help="A name people will recognise.")]
+
+
+def _whoami() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container with an unknown uid)
+        return "unknown"
+
+
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", help="Who did it, for the audit trail (default: your login name)."),
+]
+MaxIdleOption = Annotated[
+    str | None,
+    typer.Option(
+        "--max-idle",
+        help="Line counters: back to 0 after this long with no crossing (90m, 2h; 1m-24h).",
+    ),
+]
 
 
 def _ids(text: str | None) -> tuple[str, ...]:
@@ -37,6 +60,21 @@ def _counter(c: CounterRow) -> dict[str, Any]:
         "zone": c.zone_trigger,
         "capacity": c.capacity,
         "reset": f"{c.reset_minute // 60:02d}:{c.reset_minute % 60:02d}",
+        "max_idle": None if c.max_idle_ms is None else format_duration(c.max_idle_ms),
+    }
+
+
+def _audit(a: AuditRow) -> dict[str, Any]:
+    return {
+        "counter_id": a.counter_id,
+        "location_id": a.location_id,
+        "at": format_utc(a.at),
+        "kind": a.kind,
+        "by": a.actor,
+        "before": a.value_before,
+        "after": a.value_after,
+        "note": a.note,
+        "withdrawn_at": None if a.withdrawn_at is None else format_utc(a.withdrawn_at),
     }
 
 
@@ -57,6 +95,7 @@ def occupancy_create(
     zone: Annotated[str | None, typer.Option(help="One zone trigger id.")] = None,
     capacity: Annotated[int | None, typer.Option(help="Maximum occupancy, shown with it.")] = None,
     reset: Annotated[str, typer.Option(help="Daily local reset time HH:MM.")] = "00:00",
+    max_idle: MaxIdleOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -71,8 +110,74 @@ def occupancy_create(
             zone=zone,
             capacity=capacity,
             reset=reset,
+            max_idle=max_idle,
         )
         emit(_counter(counter), as_json=as_json, title="Occupancy counter created")
+
+
+@occupancy_app.command("calibrate")
+def occupancy_calibrate(
+    counter_id: Annotated[int, typer.Argument(help="The counter's id.")],
+    value: Annotated[int, typer.Option("--value", help="The head count: people inside now.")],
+    by: ByOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Set a line counter to a head count, effective at once (logged with who and when)."""
+    with reporting_errors(), open_db(db) as database:
+        done = occupancy.calibrate(database, counter_id, value, by=by or _whoami())
+        assert done.calibrated_at is not None
+        emit(
+            {
+                "id": counter_id,
+                "occupancy": done.occupancy,
+                "calibrated_at": format_utc(done.calibrated_at),
+                "by": by or _whoami(),
+            },
+            as_json=as_json,
+            title="Counter calibrated",
+        )
+
+
+@occupancy_app.command("update")
+def occupancy_update(
+    counter_id: Annotated[int, typer.Argument(help="The counter's id.")],
+    max_idle: Annotated[
+        str,
+        typer.Option(
+            "--max-idle",
+            help="Back to 0 after this long with no crossing (90m, 2h; 1m-24h), or off.",
+        ),
+    ],
+    by: ByOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change a line counter's max idle (logged in its audit trail)."""
+    with reporting_errors(), open_db(db) as database:
+        counter = occupancy.set_max_idle(database, counter_id, max_idle, by=by or _whoami())
+        emit(_counter(counter), as_json=as_json, title="Counter updated")
+
+
+@occupancy_app.command("audit")
+def occupancy_audit(
+    counter: Annotated[int | None, typer.Option("--counter", help="Only this counter.")] = None,
+    location: Annotated[int | None, typer.Option("--location", help="Only this location.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows, newest first.", min=1)] = 100,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Calibrations, max-idle changes and idle resets, newest first."""
+    with reporting_errors(), open_db(db) as database:
+        rows = occupancy.audit_trail(
+            database, location_id=location, counter_id=counter, limit=limit
+        )
+        emit_table(
+            "audit",
+            [_audit(a) for a in rows],
+            as_json=as_json,
+            empty="Nothing yet: `footfall occupancy calibrate --help`.",
+        )
 
 
 @occupancy_app.command("list")

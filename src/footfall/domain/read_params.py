@@ -95,6 +95,8 @@ class Params:
     until: int | None = None
     after_id: int = 0
     limit: int = DEFAULT_LIMIT
+    # Extension (issue 17): only items recomputed at or after this instant.
+    updated_since: int | None = None
 
     @property
     def empty_range(self) -> bool:
@@ -126,7 +128,7 @@ class Params:
             )
         if "origin" in values:
             fields["origins"] = _vocabulary("origin", values["origin"], v.ORIGINS)
-        for name in ("since", "until"):
+        for name in ("since", "until", "updated_since"):
             if name in values:
                 fields[name] = parse_instant_param(name, values[name])
         if "after_id" in values:

@@ -34,7 +34,7 @@ __all__ = [
     "verify",
 ]
 
-KINDS: Final = ("events", "occupancy", "queue")
+KINDS: Final = ("events", "occupancy", "queue", "revisions")
 MAX_EVENTS_PER_DELIVERY: Final = 100
 SCHEDULE: Final[tuple[float, ...]] = (5, 300, 1800, 7200, 18000, 36000, 36000)
 MAX_RETRY_AFTER: Final = 36000.0

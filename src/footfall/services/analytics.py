@@ -20,6 +20,9 @@ Robustness (issue 12):
   both hours and quarters are unions of its spans.
 - A run computes in the zone the location had when it started, and writes nothing if the
   zone changed meanwhile (the change restarted the trigger in the new zone).
+
+Revisions (issue 17): a stored hour recomputed to new figures is marked revised in the
+same write (`services.revisions.mark_histograms`), so its announcement commits with it.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from footfall.domain.histogram import local_hours as _local_hours
 from footfall.domain.stays import replay
 from footfall.domain.times import MS_PER_HOUR, now_ms, parse_zone
 from footfall.domain.zone_stats import MS_PER_QUARTER, QuarterStats, merge_spans, quarter_stats
+from footfall.services import revisions
 from footfall.store import locations as location_store
 from footfall.store import zones as zone_store
 from footfall.store.db import Database
@@ -218,7 +222,8 @@ class _TriggerJob:
                 zone_store.finish_progress(conn, row, row.computed_until, clean=True)
             self.release(conn)
             return 0
-        zone_store.write_histograms(conn, self.location_id, step.hours, now)
+        revised = zone_store.write_histograms(conn, self.location_id, step.hours, now)
+        revisions.mark_histograms(conn, self.location_id, revised, now)
         zone_store.write_quarters(conn, self.location_id, self.trigger_id, step.stats)
         zone_store.finish_progress(conn, row, step.until, clean=True)
         self.row = zone_store.progress_of(conn, self.location_id, self.trigger_id)

@@ -2,7 +2,8 @@
 
 Every number comes from the same services the APIs use (totals from rollups, live
 metrics from services.occupancy, dwell from the histograms), so a chart always agrees
-with the read API for the same range.
+with the read API for the same range. Coverage (issue 17) comes from services.coverage,
+like `GET /coverage`: an hour whose cameras were all known to be offline is a gap.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from typing import Any
 
 import msgspec
 
+from footfall.domain.coverage import state_of
 from footfall.domain.feeds import local_midnight
 from footfall.domain.histogram import local_hours
 from footfall.domain.read_params import Params
 from footfall.domain.times import format_local, from_ms, now_ms, parse_zone
-from footfall.services import occupancy
+from footfall.services import coverage, occupancy
 from footfall.services.reads import ReadApi
 from footfall.store import accounts as account_store
 from footfall.store import locations as location_store
@@ -127,6 +129,15 @@ class LocationDetail:
     since: str
     until: str
     live: dict[str, Any]
+    # Issue 17: per series, hours no camera of its triggers was covered (gaps), and each
+    # channel's coverage state per hour of today.
+    entries_gaps: list[list[bool]] = field(default_factory=list)
+    exits_gaps: list[list[bool]] = field(default_factory=list)
+    coverage_rows: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
+    # Issue 17: the occupancy counters' audit trail, newest first, and the line counters
+    # an operator may calibrate (id, name).
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    line_counters: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _door_triggers(conn: Any, location_id: int) -> tuple[list[str], list[str]]:
@@ -154,6 +165,75 @@ def _per_hour(
     ):
         values[bisect_right(starts, quarter) - 1] += int(count)
     return values
+
+
+def _gaps(
+    conn: Any,
+    location_id: int,
+    triggers: list[str],
+    hours: list[tuple[int, int]],
+    now: int,
+) -> list[bool]:
+    """Hours (begun by now) in which no channel of these triggers was covered, where
+    coverage is known (an agent that never sent a heartbeat shows no gap)."""
+    known_triggers = location_store.load_triggers(conn, location_id)
+    channels = sorted({known_triggers[t].channel_id for t in triggers if t in known_triggers})
+    if not channels or not hours:
+        return [False] * len(hours)
+    stored = coverage.channel_coverage(conn, location_id, channels, hours[0][0], hours[-1][1])
+    gaps = []
+    for start, end in hours:
+        stop = min(end, now)
+        known = [c for c in stored.values() if c.known(stop)]
+        gaps.append(start < now and bool(known) and not any(c.seconds(start, stop) for c in known))
+    return gaps
+
+
+def _coverage_rows(
+    conn: Any, location_id: int, hours: list[tuple[int, int]], zone: tzinfo, now: int
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Per channel: (hour label, state) for today's hours, as `GET /coverage` states them,
+    plus `unknown` (before its first heartbeat) and `future`."""
+    names = {row.id: row.name for row in reads.channels_of(conn, [location_id])}
+    if not names or not hours:
+        return []
+    stored = coverage.channel_coverage(conn, location_id, sorted(names), hours[0][0], hours[-1][1])
+    rows = []
+    for channel, name in sorted(names.items()):
+        cells = []
+        for start, end in hours:
+            label = f"{from_ms(start, zone):%H}"
+            stop = min(end, now)
+            if start >= now:
+                cells.append((label, "future"))
+            elif not stored[channel].known(stop):
+                cells.append((label, "unknown"))
+            else:
+                cells.append(
+                    (label, state_of(stored[channel].seconds(start, stop), (stop - start) // 1000))
+                )
+        rows.append((name, cells))
+    return rows
+
+
+def _audit(conn: Any, location_id: int, zone: tzinfo) -> list[dict[str, Any]]:
+    names = {c.id: c.name for c in occupancy_store.list_counters(conn, [location_id])}
+    return [
+        {
+            "at": format_local(row.at, zone)[:19].replace("T", " "),
+            "counter": names.get(row.counter_id, str(row.counter_id)),
+            "kind": row.kind.replace("_", " "),
+            "by": row.actor,
+            "change": (
+                ""
+                if row.value_before is None and row.value_after is None
+                else f"{row.value_before} → {row.value_after}"
+            ),
+            "note": row.note,
+            "withdrawn": row.withdrawn_at is not None,
+        }
+        for row in occupancy_store.audit_rows(conn, location_ids=[location_id], limit=50)
+    ]
 
 
 def location_detail(
@@ -205,6 +285,15 @@ def location_detail(
             format_local(midnight, zone),
             format_local(now + 1, zone),
             _live(conn, location_id, zone, now),
+            [_gaps(conn, location_id, enter, h, now) for h in (hours, last_week)],
+            [_gaps(conn, location_id, exits, h, now) for h in (hours, last_week)],
+            _coverage_rows(conn, location_id, hours, zone, now),
+            _audit(conn, location_id, zone),
+            [
+                (c.id, c.name)
+                for c in occupancy_store.list_counters(conn, [location_id])
+                if c.zone_trigger is None
+            ],
         )
 
 

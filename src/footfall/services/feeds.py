@@ -6,6 +6,13 @@ job keeps. Two parts are computed live, both bounded: the current hour of a zone
 processed by the job, replayed from its stored snapshot), and the peaks of a line
 counter (enter/exit crossings since the reset before the report, which no rollup can
 give: the peak inside a quarter-hour depends on the order of the crossings in it).
+
+Coverage (issue 17, a feed created with `coverage`): every series gets, per bucket, the
+share (0-1) of the bucket's elapsed time its channels were covered (the mean over the
+channels whose coverage is known then), and a bucket whose channels were not covered at
+all has the value `null`, not 0: an offline camera is not a quiet hour. Where no channel
+of a series has coverage yet (an agent that never sent a heartbeat, data from before
+coverage existed) the coverage is `null` and the value is as it always was.
 """
 
 from __future__ import annotations
@@ -23,11 +30,12 @@ from sqlalchemy import Connection
 from footfall.domain import vocabulary as v
 from footfall.domain.feeds import GRANULARITIES, METRICS, PERIODS, buckets, period_range
 from footfall.domain.histogram import hour_start, hourly_histograms
-from footfall.domain.occupancy import reset_period
+from footfall.domain.occupancy import line_timeline, reset_period
 from footfall.domain.read_params import Params
 from footfall.domain.stays import ZoneEvent, replay
 from footfall.domain.times import format_local, format_local_seconds, now_ms, parse_zone, to_ms
 from footfall.domain.zone_stats import MS_PER_QUARTER, QuarterStats, quarter_stats
+from footfall.services import coverage as coverage_service
 from footfall.services.errors import NotFoundError, ServiceError
 from footfall.services.management import hash_token
 from footfall.store import feeds as store
@@ -50,6 +58,8 @@ __all__ = [
 ]
 
 Value = float | int | None
+# A built series: its name, a value per bucket, and the channels its values come from.
+Series = tuple[str, list[Value], frozenset[str]]
 
 
 @dataclass(frozen=True)
@@ -61,22 +71,31 @@ class Report:
     starts: list[int]
     series: list[tuple[str, list[Value]]]
     counter: int | None = None
+    # With the feed's coverage: per series a share per bucket (or, for `counter`, one).
+    coverage: list[list[float | None]] | None = None
+    counter_coverage: float | None = None
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any]
-        if self.counter is not None:
+        if self.feed.metric == "counter":
             data = {"counter": self.counter}
+            if self.feed.coverage:
+                data["coverage"] = self.counter_coverage
         else:
+            shares = self.coverage or [[None] * len(self.starts) for _ in self.series]
             data = {
                 "series": [
                     {
                         "name": name,
                         "data": [
                             {"time": format_local_seconds(start, self.zone), "value": value}
-                            for start, value in zip(self.starts, values, strict=True)
+                            | ({"coverage": share} if self.feed.coverage else {})
+                            for start, value, share in zip(
+                                self.starts, values, covered, strict=True
+                            )
                         ],
                     }
-                    for name, values in self.series
+                    for (name, values), covered in zip(self.series, shares, strict=True)
                 ]
             }
         return {
@@ -91,9 +110,18 @@ class Report:
         }
 
     def csv_rows(self) -> tuple[list[str], list[tuple[str, Sequence[Value]]]]:
-        if self.counter is not None:
-            return [_csv_time(self.since, self.zone)], [(self.feed.name, [self.counter])]
-        return [_csv_time(s, self.zone) for s in self.starts], list(self.series)
+        """Times and columns; with coverage, each series is followed by its coverage."""
+        if self.feed.metric == "counter":
+            columns: list[tuple[str, Sequence[Value]]] = [(self.feed.name, [self.counter])]
+            if self.feed.coverage:
+                columns.append((f"{self.feed.name} coverage", [self.counter_coverage]))
+            return [_csv_time(self.since, self.zone)], columns
+        if not self.feed.coverage or self.coverage is None:
+            return [_csv_time(s, self.zone) for s in self.starts], list(self.series)
+        columns = []
+        for (name, values), shares in zip(self.series, self.coverage, strict=True):
+            columns += [(name, values), (f"{name} coverage", shares)]
+        return [_csv_time(s, self.zone) for s in self.starts], columns
 
 
 def _csv_time(ms: int, zone: tzinfo) -> str:
@@ -138,6 +166,7 @@ def create_feed(
     since: str | None = None,
     until: str | None = None,
     granularity: str = "hour",
+    coverage: bool = False,
 ) -> IssuedFeed:
     if metric not in METRICS:
         raise ServiceError(f"--metric {metric!r}: expected one of {', '.join(METRICS)}")
@@ -210,6 +239,7 @@ def create_feed(
             granularity,
             now_ms(),
             None,
+            coverage,
         )
         return IssuedFeed(replace(feed, id=store.insert_feed(conn, feed, hash_token(token))), token)
 
@@ -252,14 +282,64 @@ def build_report(db: Database, token: str, now: int | None = None) -> Report:
         spans = buckets(since, until, feed.granularity, zone)
         report = Report(feed, zone, since, until, [s for s, _ in spans], [])
         if feed.metric == "counter":
-            return replace(report, counter=_counter(conn, feed, since, until, now))
+            counted, channels = _counter(conn, feed, since, until, now)
+            if not feed.coverage:
+                return replace(report, counter=counted)
+            share = _shares(conn, feed, [(since, until)], [channels], now)[0][0]
+            return replace(report, counter=None if share == 0 else counted, counter_coverage=share)
         builder = {
             "count": _count_series,
             "dwell": _dwell_series,
             "queue": _queue_series,
             "occupancy": _occupancy_series,
         }[feed.metric]
-        return replace(report, series=builder(conn, feed, zone, spans, now))
+        built = builder(conn, feed, zone, spans, now)
+        series = [(name, values) for name, values, _ in built]
+        if not feed.coverage:
+            return replace(report, series=series)
+        shares = _shares(conn, feed, spans, [channels for _, _, channels in built], now)
+        return replace(
+            report,
+            # Nothing covered at all: the figure would be a guess; null, not 0.
+            series=[
+                (name, [None if c == 0 else v for v, c in zip(values, covered, strict=True)])
+                for (name, values), covered in zip(series, shares, strict=True)
+            ],
+            coverage=shares,
+        )
+
+
+def _shares(
+    conn: Connection,
+    feed: FeedRow,
+    spans: Sequence[tuple[int, int]],
+    channel_sets: Sequence[frozenset[str]],
+    now: int,
+) -> list[list[float | None]]:
+    """Per series and bucket, the covered share of the bucket's elapsed part (mean over
+    the series' channels with known coverage; None where none is known or the bucket has
+    not started)."""
+    everything = sorted(set().union(*channel_sets)) if channel_sets else []
+    if not spans or not everything:
+        return [[None] * len(spans) for _ in channel_sets]
+    stored = coverage_service.channel_coverage(
+        conn, feed.location_id, everything, spans[0][0], min(spans[-1][1], now + 1)
+    )
+    out: list[list[float | None]] = []
+    for channels in channel_sets:
+        shares: list[float | None] = []
+        for start, end in spans:
+            stop = min(end, now)
+            known = [stored[c] for c in sorted(channels) if stored[c].known(stop)]
+            if start > now or not known:
+                shares.append(None)
+                continue
+            elapsed = max(1, -(-(stop - start) // 1000))
+            share = sum(min(1.0, c.seconds(start, stop) / elapsed) for c in known) / len(known)
+            # Three decimals, but never a covered bucket shown as 0 (its value is real).
+            shares.append(0.0 if share == 0 else max(0.001, round(share, 3)))
+        out.append(shares)
+    return out
 
 
 def _named(ids: Sequence[str], names: dict[str, str]) -> list[str]:
@@ -278,13 +358,18 @@ def _triggers(
     return ids, _named(ids, {t: row.name for t, row in known.items()})
 
 
+def _channels_of(conn: Connection, location_id: int, trigger_ids: Sequence[str]) -> frozenset[str]:
+    known = location_store.load_triggers(conn, location_id)
+    return frozenset(known[t].channel_id for t in trigger_ids if t in known)
+
+
 def _index(spans: Sequence[tuple[int, int]], instant: int) -> int:
     return bisect_right([s for s, _ in spans], instant) - 1
 
 
 def _count_series(
     conn: Connection, feed: FeedRow, zone: tzinfo, spans: list[tuple[int, int]], now: int
-) -> list[tuple[str, list[Value]]]:
+) -> list[Series]:
     ids, names = _triggers(conn, feed)
     totals = {t: [0] * len(spans) for t in ids}
     if spans and ids:
@@ -306,18 +391,23 @@ def _count_series(
                 None if start > now else value
                 for (start, _), value in zip(spans, totals[t], strict=True)
             ],
+            _channels_of(conn, feed.location_id, [t]),
         )
         for t, name in zip(ids, names, strict=True)
     ]
 
 
-def _counter(conn: Connection, feed: FeedRow, since: int, until: int, now: int) -> int:
-    """Events of the chosen triggers with event_time <= now in [since, until): whole
-    quarters from the rollups, the partial quarters at the edges from raw events."""
+def _counter(
+    conn: Connection, feed: FeedRow, since: int, until: int, now: int
+) -> tuple[int, frozenset[str]]:
+    """Events of the chosen triggers with event_time <= now in [since, until) (whole
+    quarters from the rollups, the partial quarters at the edges from raw events), and
+    the channels they come from."""
     ids, _ = _triggers(conn, feed)
+    channels = _channels_of(conn, feed.location_id, ids)
     low, high = since, min(until, now + 1)
     if not ids or high <= low:
-        return 0
+        return 0, channels
     first_full = -(-low // MS_PER_QUARTER) * MS_PER_QUARTER
     end_full = high - high % MS_PER_QUARTER
     params = Params(
@@ -340,7 +430,7 @@ def _counter(conn: Connection, feed: FeedRow, since: int, until: int, now: int) 
                     conn, [feed.location_id], params, ("location_id",), a, b
                 )
             )
-    return total
+    return total, channels
 
 
 def _zone_quarters(
@@ -410,9 +500,9 @@ def _per_bucket(
 
 def _dwell_series(
     conn: Connection, feed: FeedRow, zone: tzinfo, spans: list[tuple[int, int]], now: int
-) -> list[tuple[str, list[Value]]]:
+) -> list[Series]:
     ids, names = _triggers(conn, feed, "Zone")
-    out: list[tuple[str, list[Value]]] = []
+    out: list[Series] = []
     for trigger, name in zip(ids, names, strict=True):
         stats, _ = _zone_quarters(
             conn,
@@ -431,19 +521,19 @@ def _dwell_series(
                 if start > now or stays == 0
                 else round(sum(i.stay_ms for i in items) / stays / 1000, 1)
             )
-        out.append((name, values))
+        out.append((name, values, _channels_of(conn, feed.location_id, [trigger])))
     return out
 
 
 def _queue_series(
     conn: Connection, feed: FeedRow, zone: tzinfo, spans: list[tuple[int, int]], now: int
-) -> list[tuple[str, list[Value]]]:
+) -> list[Series]:
     chosen = [
         q
         for q in occupancy_store.list_queues(conn, [feed.location_id])
         if not feed.queue_ids or q.id in feed.queue_ids
     ]
-    out: list[tuple[str, list[Value]]] = []
+    out: list[Series] = []
     for queue in chosen:
         stats, measured_from = _zone_quarters(
             conn,
@@ -462,19 +552,19 @@ def _queue_series(
             elapsed = min(end, now) - max(start, measured_from)
             area = sum(i.area_ms for i in items)
             values.append(round(area / elapsed, 2) if elapsed > 0 else 0.0)
-        out.append((queue.name, values))
+        out.append((queue.name, values, _channels_of(conn, feed.location_id, [queue.zone_trigger])))
     return out
 
 
 def _occupancy_series(
     conn: Connection, feed: FeedRow, zone: tzinfo, spans: list[tuple[int, int]], now: int
-) -> list[tuple[str, list[Value]]]:
+) -> list[Series]:
     chosen = [
         c
         for c in occupancy_store.list_counters(conn, [feed.location_id])
         if not feed.occupancy_ids or c.id in feed.occupancy_ids
     ]
-    out: list[tuple[str, list[Value]]] = []
+    out: list[Series] = []
     for counter in chosen:
         if counter.zone_trigger is not None:
             stats, measured_from = _zone_quarters(
@@ -498,6 +588,12 @@ def _occupancy_series(
                     None if measured_from is None or start > now or end <= measured_from else peak
                     for (start, end), peak in zip(spans, peaks, strict=True)
                 ],
+                _channels_of(
+                    conn,
+                    feed.location_id,
+                    [*counter.enter_triggers, *counter.exit_triggers]
+                    + ([counter.zone_trigger] if counter.zone_trigger else []),
+                ),
             )
         )
     return out
@@ -506,8 +602,10 @@ def _occupancy_series(
 def _line_peaks(
     conn: Connection, counter: CounterRow, zone: tzinfo, spans: list[tuple[int, int]], now: int
 ) -> tuple[list[Value], int | None]:
-    """Peak of max(0, enters - exits) in each bucket, replaying the crossings from the
-    reset before the first bucket (a crossing exactly at a reset is the earlier period's).
+    """Peak of the count shown in each bucket, replaying the crossings from the reset
+    before the first bucket (`domain.occupancy.line_timeline`: daily resets, a crossing
+    exactly at a reset in the earlier period, calibrations and idle resets as the live
+    value has them).
 
     A bucket's peak starts from the value just after its start: when a reset falls exactly
     on the start, the closing period's final value is not this bucket's."""
@@ -522,34 +620,32 @@ def _line_peaks(
     for when, trigger in occupancy_store.crossings(conn, counter.location_id, triggers, begin, end):
         delta = (trigger in counter.enter_triggers) - (trigger in counter.exit_triggers)
         moves[when] = moves.get(when, 0) + delta
+    resets: list[int] = []
+    reset = reset_period(begin + 1, zone, counter.reset_minute)[1]
+    while reset <= end:
+        resets.append(reset)
+        reset = reset_period(reset + 1, zone, counter.reset_minute)[1]
+    changes = line_timeline(
+        moves,
+        begin,
+        end,
+        resets=resets,
+        calibrations=occupancy_store.calibrations(
+            conn, counter.location_id, counter.id, begin, end
+        ),
+        max_idle_ms=counter.max_idle_ms,
+        now=now,
+    ).changes
     peaks: list[Value] = []
-    period_end = reset_period(begin + 1, zone, counter.reset_minute)[1]
-    balance = 0
-    instants = sorted(moves)
-    position = 0
+    position = shown = 0
     for start, stop in spans:
         stop = min(stop, now + 1)
-        # Settle every crossing up to the bucket's first instant and every reset up to it,
-        # a crossing exactly at a reset before that reset.
-        while True:
-            next_move = instants[position] if position < len(instants) else None
-            if period_end <= start and (next_move is None or period_end < next_move):
-                balance = 0
-                period_end = reset_period(period_end + 1, zone, counter.reset_minute)[1]
-            elif next_move is not None and next_move <= start:
-                balance += moves[next_move]
-                position += 1
-            else:
-                break
-        peak = max(0, balance)
-        while position < len(instants) and instants[position] < stop:
-            when = instants[position]
-            if period_end < when:
-                balance = 0
-                period_end = reset_period(period_end + 1, zone, counter.reset_minute)[1]
-                continue
-            balance += moves[when]
-            peak = max(peak, balance)
+        while position < len(changes) and changes[position][0] <= start:
+            shown = changes[position][1]
             position += 1
+        peak, scan = shown, position
+        while scan < len(changes) and changes[scan][0] < stop:
+            peak = max(peak, changes[scan][1])
+            scan += 1
         peaks.append(peak if start <= now else None)
     return peaks, measured_from

@@ -9,6 +9,9 @@ Invariants:
 - Validation runs outside any transaction, against the triggers of a known config version;
   the write re-checks that version under the lock (`ConfigChanged` asks the caller to
   validate again if an agent changed its config in between).
+- The batch's transaction also records, in small functions of their own (issue 17), the
+  coverage it proves (a heartbeat for each channel it carries) and the totals hours its
+  new events revise; a heartbeat request folds its marks under the same location lock.
 
 A batch goes through three steps — `decode`, `check`, `submit` — so the HTTP layer can
 run the CPU-bound ones where they cost least; `post_events` chains them for other callers.
@@ -30,6 +33,8 @@ from sqlalchemy import Connection
 
 from footfall.config import DEFAULT_RETENTION_DAYS
 from footfall.domain.agent_config import ConfigBodyError, ConfigProblem, decode_config
+from footfall.domain.coverage import add_mark
+from footfall.domain.heartbeats import check_heartbeats
 from footfall.domain.histogram import hour_start
 from footfall.domain.ingest import (
     MS_PER_DAY,
@@ -41,10 +46,11 @@ from footfall.domain.ingest import (
     decode_events,
 )
 from footfall.domain.times import MS_PER_HOUR, now_ms, parse_zone
-from footfall.services import webhooks
+from footfall.services import coverage, revisions, webhooks
 from footfall.services.errors import NotFoundError
 from footfall.services.group_commit import GroupCommitWriter
 from footfall.services.management import hash_token
+from footfall.store import coverage as coverage_store
 from footfall.store import events as event_store
 from footfall.store import locations as location_store
 from footfall.store import webhooks as webhook_store
@@ -60,6 +66,7 @@ __all__ = [
     "ConfigChanged",
     "ConfigResult",
     "DecodedBatch",
+    "HeartbeatResult",
     "Ingest",
     "Rejected",
     "ingest_locally",
@@ -72,6 +79,11 @@ _TOKEN_CACHE_SECONDS = 5.0
 class BatchResult:
     accepted: int
     duplicates: int
+
+
+@dataclass(frozen=True)
+class HeartbeatResult:
+    accepted: int
 
 
 @dataclass(frozen=True)
@@ -303,6 +315,8 @@ class Ingest:
             conn, batch.location_id, event_store.coarser(by_quarter, MS_PER_HOUR)
         )
         zone_store.mark_zone_events(conn, batch.location_id, new_rows)
+        self._record_coverage(conn, batch)
+        self._record_revisions(conn, batch.location_id, new_rows)
         queued = webhooks.queue_event_deliveries(
             conn,
             batch.location_id,
@@ -311,6 +325,18 @@ class Ingest:
             self._endpoints(conn, batch.location_id, hooks_version),
         )
         return BatchResult(accepted=len(new_rows), duplicates=len(rows) - len(new_rows)), queued
+
+    @staticmethod
+    def _record_coverage(conn: Connection, batch: CheckedBatch) -> None:
+        """The batch is a heartbeat for its channels (issue 17): resent events too, since
+        they prove the same as the first time (folding a mark again changes nothing)."""
+        coverage.record_marks(conn, batch.location_id, coverage.event_marks(batch.rows))
+
+    def _record_revisions(
+        self, conn: Connection, location_id: int, new_rows: Sequence[EventRow]
+    ) -> None:
+        """New events for hours already final revise their totals (issue 17)."""
+        revisions.mark_late_events(conn, location_id, new_rows, self.clock())
 
     def _endpoints(self, conn: Connection, location_id: int, version: int) -> list[EndpointRow]:
         """The location's events endpoints, cached per webhooks version (read under the
@@ -336,6 +362,32 @@ class Ingest:
         except Rejected:
             self.mark_seen(location.id)
             raise
+
+    # -- heartbeats (issue 17) -------------------------------------------------------------
+
+    def post_heartbeat(self, location: LocationRow, body: bytes) -> HeartbeatResult:
+        """Validate a heartbeat body and fold its marks into the channels' coverage, in one
+        transaction under the location's lock (which also marks the location seen)."""
+        now = self.clock()
+        try:
+            with self.db.read() as conn:
+                known = coverage_store.declared_channels(conn, location.id)
+            beats, problems = check_heartbeats(body, known, now, retention_days=self.retention_days)
+        except BodyError as exc:
+            self.mark_seen(location.id)
+            raise Rejected(413 if exc.too_large else 400, str(exc)) from None
+        if problems:
+            self.mark_seen(location.id)
+            raise Rejected(
+                422, f"{len(problems)} problem(s) in the heartbeats; nothing was stored", problems
+            )
+        marks: dict[str, dict[int, bool]] = {}
+        for beat in beats:
+            add_mark(marks.setdefault(beat.channel_id, {}), beat.at_ms // 1000, beat.ok)
+        with self.db.write() as conn:
+            location_store.lock_and_touch(conn, location.id, now)
+            coverage.record_marks(conn, location.id, marks)
+        return HeartbeatResult(len(beats))
 
     # -- config --------------------------------------------------------------------------
 

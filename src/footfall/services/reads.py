@@ -7,31 +7,39 @@ location of another account is reported exactly like one that does not exist.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import msgspec
 
+from footfall.domain import vocabulary as v
 from footfall.domain.count_ranges import count_parts
-from footfall.domain.read_params import Params
+from footfall.domain.coverage import state_of
+from footfall.domain.histogram import hour_start, local_hours
+from footfall.domain.read_params import ParamError, Params
 from footfall.domain.times import (
+    MS_PER_HOUR,
     format_local,
     format_local_seconds,
     format_offset,
     now_ms,
     parse_zone,
 )
-from footfall.services import occupancy
+from footfall.services import coverage, occupancy
 from footfall.services.errors import NotFoundError
+from footfall.services.revisions import FINAL_AFTER_MS
 from footfall.store import occupancy as occupancy_store
 from footfall.store import reads
+from footfall.store import revisions as revision_store
 from footfall.store.db import Database
 
-__all__ = ["ReadApi"]
+__all__ = ["MAX_COVERAGE_ITEMS", "ReadApi"]
 
 Item = dict[str, Any]
+MAX_COVERAGE_ITEMS = 10_000  # channel-hours in one /coverage answer
+_DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True)
@@ -41,8 +49,9 @@ class _Location:
 
 
 class ReadApi:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Callable[[], int] = now_ms) -> None:
         self.db = db
+        self.clock = clock
 
     def _scope(self, conn: Any, account_id: int, params: Params) -> dict[int, _Location]:
         """The locations a request covers; NotFoundError names one outside the account."""
@@ -149,6 +158,39 @@ class ReadApi:
                 counts[tuple(row[1:])] += int(row[0])
         return counts
 
+    def _updated(
+        self, conn: Any, scope: dict[int, _Location], params: Params, group: Sequence[str]
+    ) -> set[tuple[Any, ...]]:
+        """The totals items (keys of `group`) that may have changed at or after
+        `updated_since` (issue 17, `services.revisions`): those holding an hour revised
+        since, and those with events in an hour that was not final yet then."""
+        assert params.updated_since is not None
+        keep: set[tuple[Any, ...]] = set()
+        by_trigger = group[-1] == "trigger_id"
+        for location in scope.values():
+            revised = revision_store.revised_since(
+                conn, [location.id], "totals", params.updated_since, params.since, params.until
+            )
+            types = {
+                t.id: v.EVENT_TYPES_BY_TRIGGER_TYPE.get(t.type, frozenset())
+                for t in reads.triggers_of(conn, [location.id], None)
+            }
+            for item in revised:
+                if by_trigger:
+                    keep.add((location.id, item.channel_id, item.trigger_id))
+                else:
+                    keep.update(
+                        (location.id, item.channel_id, kind)
+                        for kind in types.get(item.trigger_id, ())
+                    )
+            open_from = hour_start(location.zone, params.updated_since - FINAL_AFTER_MS)
+            since = open_from if params.since is None else max(params.since, open_from)
+            if params.until is None or since < params.until:
+                recent = replace(params, since=since)
+                counts = self.totals(conn, [location.id], recent, group)
+                keep.update(key for key, count in counts.items() if count > 0)
+        return keep
+
     def totals_by_trigger(self, account_id: int, params: Params) -> list[Item]:
         with self.db.read() as conn:
             scope = self._scope(conn, account_id, params)
@@ -156,6 +198,9 @@ class ReadApi:
                 return []
             group = ("location_id", "channel_id", "trigger_id")
             counts = self.totals(conn, list(scope), params, group)
+            if params.updated_since is not None:
+                updated = self._updated(conn, scope, params, group)
+                counts = Counter({k: c for k, c in counts.items() if k in updated})
             names = {
                 (row.location_id, row.id): row.name
                 for row in reads.triggers_of(conn, list(scope), None)
@@ -179,6 +224,9 @@ class ReadApi:
                 return []
             group = ("location_id", "channel_id", "event_type")
             counts = self.totals(conn, list(scope), params, group)
+            if params.updated_since is not None:
+                updated = self._updated(conn, scope, params, group)
+                counts = Counter({k: c for k, c in counts.items() if k in updated})
         return [
             {"count": count, "type": event_type, "channel_id": channel_id}
             for (_location_id, channel_id, event_type), count in sorted(counts.items())
@@ -187,7 +235,7 @@ class ReadApi:
 
     def occupancy(self, account_id: int, params: Params) -> list[Item]:
         """Live occupancy counters of the locations in scope (SPEC §4 extension)."""
-        now = now_ms()
+        now = self.clock()
         with self.db.read() as conn:
             scope = self._scope(conn, account_id, params)
             counters = occupancy_store.list_counters(conn, list(scope)) if scope else []
@@ -201,7 +249,7 @@ class ReadApi:
 
     def queues(self, account_id: int, params: Params) -> list[Item]:
         """Live queue lengths and waits of the locations in scope (SPEC §4 extension)."""
-        now = now_ms()
+        now = self.clock()
         with self.db.read() as conn:
             scope = self._scope(conn, account_id, params)
             rows = occupancy_store.list_queues(conn, list(scope)) if scope else []
@@ -230,3 +278,67 @@ class ReadApi:
             }
             for row in rows
         ]
+
+    def coverage(self, account_id: int, params: Params) -> list[Item]:
+        """Per channel and completed local hour: covered seconds and state (extension,
+        issue 17). Default window: the 24 hours before `until` (default now). Hours before
+        a channel's first heartbeat are left out: nothing is known of them."""
+        now = self.clock()
+        until = params.until if params.until is not None else now
+        since = params.since if params.since is not None else until - _DAY_MS
+        if since >= until:
+            return []
+
+        def too_large(size: str) -> ParamError:
+            return ParamError(
+                "since",
+                f"the range covers {size} channel-hours; at most {MAX_COVERAGE_ITEMS} per "
+                "request: narrow since/until or give channel_id",
+            )
+
+        # Refused before listing its hours: even one channel would pass the limit.
+        if min(until, now) - since > (MAX_COVERAGE_ITEMS + 2) * MS_PER_HOUR:
+            raise too_large(f"more than {MAX_COVERAGE_ITEMS}")
+        with self.db.read() as conn:
+            scope = self._scope(conn, account_id, params)
+            plan: list[tuple[_Location, list[str], list[tuple[int, int]]]] = []
+            size = 0
+            for location in scope.values():
+                channels = [
+                    row.id
+                    for row in reads.channels_of(conn, [location.id])
+                    if params.channel_ids is None or row.id in params.channel_ids
+                ]
+                end = min(until, now)
+                hours = [
+                    (a, b)
+                    for a, b in local_hours(location.zone, hour_start(location.zone, since), end)
+                    if since <= a < until and b <= now
+                ]
+                plan.append((location, channels, hours))
+                size += len(channels) * len(hours)
+            if size > MAX_COVERAGE_ITEMS:
+                raise too_large(str(size))
+            items: list[Item] = []
+            for location, channels, hours in plan:
+                if not channels or not hours:
+                    continue
+                stored = coverage.channel_coverage(
+                    conn, location.id, channels, hours[0][0], hours[-1][1]
+                )
+                for channel in channels:
+                    known = stored[channel]
+                    for start, end in hours:
+                        if not known.known(end):
+                            continue
+                        seconds = known.seconds(start, end)
+                        items.append(
+                            {
+                                "location_id": location.id,
+                                "channel_id": channel,
+                                "hour": format_local_seconds(start, location.zone),
+                                "covered_seconds": seconds,
+                                "state": state_of(seconds, (end - start) // 1000),
+                            }
+                        )
+        return items

@@ -6,6 +6,7 @@
   second per metric and endpoint, always carrying the latest value. It compares with the
   value last queued (stored), so a restart loses no change; the value current when an
   endpoint is created is sent at its next change.
+- `revisions` deliveries (issue 17) are queued by `services.revisions.notify`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from footfall.domain.webhooks import (
     new_webhook_id,
 )
 from footfall.services.errors import NotFoundError, ServiceError
+from footfall.services.metric_values import KINDS as METRIC_KINDS
 from footfall.services.metric_values import metric_payloads
 from footfall.services.safe_transport import Resolver, check_webhook_url, system_resolver
 from footfall.store import locations as location_store
@@ -71,7 +73,7 @@ def create_endpoint(
         check_webhook_url(url, allow_private=allow_private, resolver=resolver)
     except UrlRejected as exc:
         raise ServiceError(str(exc)) from None
-    if channel_id is not None and kind != "events":
+    if channel_id is not None and kind not in ("events", "revisions"):
         raise ServiceError(f"--channel: {kind} webhooks cover a whole location; drop --channel")
     secret = new_secret()
     sealed = db.keyring.seal(secret, WEBHOOK_SECRET)  # never stored in clear
@@ -98,7 +100,7 @@ def create_endpoint(
             now_ms(),
         )
         endpoint = replace(endpoint, id=store.insert_endpoint(conn, endpoint))
-        if kind != "events":
+        if kind in METRIC_KINDS:
             # The values current now are the starting point: sent at their next change.
             zone = parse_zone(location.timezone)
             for metric, (payload, _) in _metric_payloads(conn, endpoint, zone, now_ms()).items():
@@ -221,7 +223,7 @@ def watch_metrics(db: Database, *, clock: Callable[[], int] = now_ms) -> int:
     """One pass over the occupancy and queue endpoints; returns deliveries created."""
     created = 0
     with db.read() as conn:
-        endpoints = [e for e in store.list_endpoints(conn) if e.enabled and e.kind != "events"]
+        endpoints = [e for e in store.list_endpoints(conn) if e.enabled and e.kind in METRIC_KINDS]
         zones = {loc.id: parse_zone(loc.timezone) for loc in location_store.list_locations(conn)}
     for endpoint in endpoints:
         now = clock()

@@ -2,6 +2,8 @@
 
 Like a real agent it keeps a batch until the server acknowledges it, and resends it after a
 timeout or a server error; record ids make the resend harmless (duplicates are skipped).
+It also reports every channel `ok` every 30 s of simulated time (`heartbeat`), so the
+simulated shop's coverage is complete (issue 17).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import httpx
 
 from footfall.sim.traffic import SimEvent
 
-__all__ = ["AgentError", "IngestAgent", "to_payload"]
+__all__ = ["HEARTBEATS_PER_REQUEST", "AgentError", "IngestAgent", "to_payload"]
+
+HEARTBEATS_PER_REQUEST = 5000
 
 
 class AgentError(Exception):
@@ -78,3 +82,22 @@ class IngestAgent:
 
     def send(self, events: list[SimEvent]) -> dict[str, Any]:
         return self._call("POST", "/ingest/v1/events", [to_payload(e) for e in events])
+
+    def heartbeat(self, channels: list[str], instants: list[int]) -> None:
+        """Say every channel was `ok` at each instant (epoch ms), in requests of at most
+        HEARTBEATS_PER_REQUEST."""
+        from datetime import UTC
+
+        from footfall.domain.times import format_local
+
+        beats = [
+            {"id": channel, "status": "ok", "at": format_local(at, UTC)}
+            for at in instants
+            for channel in channels
+        ]
+        for start in range(0, len(beats), HEARTBEATS_PER_REQUEST):
+            self._call(
+                "POST",
+                "/ingest/v1/heartbeat",
+                {"channels": beats[start : start + HEARTBEATS_PER_REQUEST]},
+            )

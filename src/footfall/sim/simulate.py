@@ -5,6 +5,10 @@ Backfill sends the N whole local days before today as fast as ingest allows. Liv
 sends today's events as their time comes; with `speed` it replays today from local
 midnight that many times faster than real time until it catches up with the clock. No
 event is ever sent before its time.
+
+Like an agent, it sends a heartbeat for every channel every 30 s of simulated time
+(`HEARTBEAT_MS`): for each backfilled day, and in live mode as the simulated clock moves
+(never ahead of it), so coverage is complete wherever the shop was simulated.
 """
 
 from __future__ import annotations
@@ -29,6 +33,14 @@ from footfall.sim.truth import GroundTruth
 __all__ = ["SimulationOptions", "run_simulation"]
 
 _BATCH = 1000
+HEARTBEAT_MS = 30_000
+_CHANNELS = [str(c["id"]) for c in STORE_CONFIG["channels"]]
+
+
+def _beats(start: int, end: int) -> list[int]:
+    """The heartbeat instants in [start, end): every HEARTBEAT_MS on the epoch's grid."""
+    first = -(-start // HEARTBEAT_MS) * HEARTBEAT_MS
+    return list(range(first, end, HEARTBEAT_MS))
 
 
 @dataclass(frozen=True)
@@ -112,6 +124,9 @@ def _backfill(
                 agent.send(list(batch))
                 truth.add(batch)
                 sent += len(batch)
+            start = to_ms(datetime.combine(day, datetime.min.time(), tzinfo=zone))
+            end = to_ms(datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone))
+            agent.heartbeat(_CHANNELS, _beats(start, end))
             progress.advance(task)
         progress.update(task, description=f"done ({sent:,} events sent)")
 
@@ -130,6 +145,7 @@ def _live(
     day, events, sent = today, day_events(today, zone, options.seed), 0
     announced = time.monotonic()
     count = 0
+    beaten = midnight  # heartbeats sent up to here: today is simulated from midnight
     while not stop.is_set():
         real_now = now_ms()
         if options.speed:
@@ -142,6 +158,9 @@ def _live(
             truth.add(batch)
         sent += len(due)
         count += len(due)
+        if clock >= beaten:
+            agent.heartbeat(_CHANNELS, _beats(beaten, clock + 1))
+            beaten = clock + 1
         if sent == len(events) and from_ms(clock, zone).date() > day:
             day += timedelta(days=1)
             events, sent = day_events(day, zone, options.seed), 0

@@ -69,6 +69,9 @@ _TENANT_TABLES: tuple[str, ...] = (
     "webhook_attempts",
     "webhook_metric_state",
     "feeds",
+    "occupancy_audit",
+    "coverage_quarters",
+    "revisions",
 )
 
 # `locations` first: the tenant tables name it as the table to colocate with.

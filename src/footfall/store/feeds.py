@@ -49,6 +49,7 @@ class FeedRow:
     granularity: str
     created_at: int
     revoked_at: int | None
+    coverage: bool = False  # a coverage column per series, null where nothing was covered
 
 
 def _split(text: str) -> tuple[str, ...]:
@@ -74,6 +75,7 @@ def _row(r: Any) -> FeedRow:
         r.granularity,
         r.created_at,
         r.revoked_at,
+        bool(r.coverage),
     )
 
 
@@ -81,6 +83,7 @@ def insert_feed(conn: Connection, feed: FeedRow, token_hash: str) -> int:
     """Store the feed and its token's lookup row; returns the new feed's id."""
     (feed_id,) = new_ids(conn, "feeds", 1)
     values: dict[str, Any] = {**feed.__dict__, "id": feed_id}
+    values["coverage"] = int(feed.coverage)
     for name in ("triggers", "event_types", "origins"):
         values[name] = ",".join(values[name])
     for name in ("occupancy_ids", "queue_ids"):

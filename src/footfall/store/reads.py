@@ -160,4 +160,6 @@ def histograms_page(conn: Connection, location_ids: Sequence[int], params: Param
         where.append(h.c.hour_start < params.until)
     if params.after_id:
         where.append(h.c.id > params.after_id)
+    if params.updated_since is not None:
+        where.append(h.c.computed_at >= params.updated_since)
     return conn.execute(select(h).where(and_(*where)).order_by(h.c.id).limit(params.limit)).all()

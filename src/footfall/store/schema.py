@@ -31,6 +31,7 @@ __all__ = [
     "api_key_usage",
     "api_keys",
     "channels",
+    "coverage_quarters",
     "events",
     "feeds",
     "histograms",
@@ -38,9 +39,11 @@ __all__ = [
     "id_counters",
     "locations",
     "metadata",
+    "occupancy_audit",
     "occupancy_counters",
     "quarter_rollups",
     "queues",
+    "revisions",
     "token_lookup",
     "triggers",
     "webhook_attempts",
@@ -249,7 +252,28 @@ occupancy_counters = Table(
     Column("capacity", Integer, nullable=True),
     Column("reset_minute", Integer, nullable=False),  # local minutes after midnight
     Column("created_at", BigInteger, nullable=False),
+    # A line counter with no crossing for this long goes back to 0 (a closed shop).
+    Column("max_idle_ms", BigInteger, nullable=True),
     PrimaryKeyConstraint("location_id", "id"),
+)
+
+# What was done to an occupancy counter, by whom and when: operator calibrations
+# (`kind` calibration), max-idle changes (max_idle) and the idle resets the counter went
+# through (idle_reset, written by the audit job; `withdrawn_at` set when events that
+# arrived later show the counter was not idle after all).
+occupancy_audit = Table(
+    "occupancy_audit",
+    metadata,
+    Column("location_id", Integer, primary_key=True, autoincrement=False),
+    Column("counter_id", Integer, primary_key=True, autoincrement=False),
+    Column("at", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(16), primary_key=True),
+    Column("actor", Text, nullable=False),
+    Column("value_before", Integer, nullable=True),
+    Column("value_after", Integer, nullable=True),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("withdrawn_at", BigInteger, nullable=True),
+    sqlite_with_rowid=False,
 )
 
 # Queues (SPEC §5.4) on one zone trigger.
@@ -391,7 +415,45 @@ feeds = Table(
     Column("granularity", String(8), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("revoked_at", BigInteger, nullable=True),
+    # 1: each series gets a coverage column and uncovered buckets are null, not 0.
+    Column("coverage", Integer, nullable=False, server_default="0"),
     PrimaryKeyConstraint("location_id", "id"),
+)
+
+# Per channel and UTC quarter-hour: the heartbeat marks in it (`domain.coverage` text)
+# and the seconds of the quarter the channel was covered, derived from these marks and
+# those of the quarter before (a mark covers up to 90 s after it).
+coverage_quarters = Table(
+    "coverage_quarters",
+    metadata,
+    Column("location_id", Integer, primary_key=True, autoincrement=False),
+    Column("channel_id", String(64), primary_key=True),
+    Column("quarter", BigInteger, primary_key=True, autoincrement=False),  # start, ms
+    Column("covered_s", Integer, nullable=False),
+    Column("marks", Text, nullable=False, server_default=""),
+    sqlite_with_rowid=False,
+)
+
+# Hours revised after they were complete: per trigger, `kind` (totals: events arrived
+# for an hour more than a minute after it ended; histogram: a stored histogram changed)
+# and local hour [hour, hour_end). `pending_since` is set while a `revisions` webhook
+# still has to announce the revision (coalesced: one delivery per burst per hour).
+revisions = Table(
+    "revisions",
+    metadata,
+    Column("location_id", Integer, primary_key=True, autoincrement=False),
+    Column("kind", String(16), primary_key=True),
+    Column("trigger_id", String(64), primary_key=True),
+    Column("hour", BigInteger, primary_key=True, autoincrement=False),
+    Column("hour_end", BigInteger, nullable=False),
+    Column("channel_id", String(64), nullable=False),
+    Column("revised_at", BigInteger, nullable=False),
+    Column("pending_since", BigInteger, nullable=True),
+    Column("notified_at", BigInteger, nullable=True),
+    Column("retry_at", BigInteger, nullable=True),
+    Index("ix_revisions_pending", "pending_since"),
+    Index("ix_revisions_revised", "location_id", "kind", "revised_at"),
+    sqlite_with_rowid=False,
 )
 
 # SQLite has no sequences; this one-row-per-name table stands in for them (PostgreSQL

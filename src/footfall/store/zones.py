@@ -7,7 +7,8 @@ Invariants:
   (`claimed_by`, a token of its own, until `claimed_until`), and it writes only while the
   claim is still its own (`hold_claim` in the writing transaction). A run whose claim
   lapsed and was taken over writes nothing, so no stale result overwrites a newer one.
-- A histogram row keeps its `id` for ever: a recomputation updates it in place. New rows
+- A histogram row keeps its `id` for ever: a recomputation updates it in place, and
+  moves its `computed_at` only when its figures changed (a revision, issue 17). New rows
   take ids under the location's row lock, in hour order, so `after_id` paging sees them in
   commit order. Rows of one trigger never overlap: after a time zone change the rows that
   reach past the new zone's first recomputed hour are deleted (`restart_for_new_zone`).
@@ -272,24 +273,51 @@ def lock_location(conn: Connection, location_id: int) -> str | None:
 
 def write_histograms(
     conn: Connection, location_id: int, rows: Sequence[HistogramRow], now: int
-) -> None:
-    """Insert new hours and update recomputed ones in place (keeping their ids)."""
+) -> list[HistogramRow]:
+    """Insert new hours and update recomputed ones in place (keeping their ids).
+
+    A recomputed hour whose figures (`counting_data`, `lifetime_data`) changed gets
+    `computed_at = now` and is returned: it is a revision (issue 17). One whose figures
+    are the same keeps its `computed_at` (its snapshot is refreshed if that moved), so
+    `updated_since` returns only what a reader would see change.
+    """
     if not rows:
-        return
+        return []
     trigger_id = rows[0].trigger_id
-    existing = set(
-        conn.execute(
-            select(histograms.c.hour_start).where(
-                histograms.c.location_id == location_id,
-                histograms.c.trigger_id == trigger_id,
-                histograms.c.hour_start >= min(r.hour_start for r in rows),
-                histograms.c.hour_start <= max(r.hour_start for r in rows),
+    h = histograms
+    existing = {
+        int(r.hour_start): r
+        for r in conn.execute(
+            select(
+                h.c.hour_start, h.c.hour_end, h.c.counting_data, h.c.lifetime_data, h.c.open_stays
+            ).where(
+                h.c.location_id == location_id,
+                h.c.trigger_id == trigger_id,
+                h.c.hour_start >= min(r.hour_start for r in rows),
+                h.c.hour_start <= max(r.hour_start for r in rows),
             )
-        ).scalars()
-    )
-    changed = [r for r in rows if r.hour_start in existing]
+        )
+    }
+    revised: list[HistogramRow] = []
+    refreshed: list[HistogramRow] = []
+    for r in rows:
+        old = existing.get(r.hour_start)
+        if old is None:
+            continue
+        if (old.counting_data, old.lifetime_data) != (r.counting_data, r.lifetime_data):
+            revised.append(r)
+        elif (old.open_stays, int(old.hour_end)) != (r.open_stays, r.hour_end):
+            refreshed.append(r)
     fresh = sorted((r for r in rows if r.hour_start not in existing), key=lambda r: r.hour_start)
-    if changed:
+    for changed, stamp in ((revised, True), (refreshed, False)):
+        if not changed:
+            continue
+        values: dict[str, object] = {
+            "counting_data": bindparam("b_counting"),
+            "lifetime_data": bindparam("b_lifetime"),
+            "open_stays": bindparam("b_open"),
+            "hour_end": bindparam("b_end"),
+        }
         conn.execute(
             update(histograms)
             .where(
@@ -299,13 +327,7 @@ def write_histograms(
                     histograms.c.hour_start == bindparam("b_hour"),
                 )
             )
-            .values(
-                counting_data=bindparam("b_counting"),
-                lifetime_data=bindparam("b_lifetime"),
-                open_stays=bindparam("b_open"),
-                hour_end=bindparam("b_end"),
-                computed_at=now,
-            ),
+            .values(**values, **({"computed_at": now} if stamp else {})),
             [
                 {
                     "b_hour": r.hour_start,
@@ -336,6 +358,7 @@ def write_histograms(
                 for new_id, r in zip(new_ids(conn, "histograms", len(fresh)), fresh, strict=True)
             ],
         )
+    return revised
 
 
 def finish_progress(

@@ -23,7 +23,7 @@ from footfall.domain import vocabulary as v
 from footfall.domain.feeds import GRANULARITIES, METRICS, PERIODS
 from footfall.domain.read_params import ParamError, Params
 from footfall.domain.times import format_local, parse_zone
-from footfall.services import dashboard, feeds, management, webhooks
+from footfall.services import dashboard, feeds, management, occupancy, webhooks
 from footfall.services.errors import ServiceError
 from footfall.store import reads
 from footfall.store.db import Database
@@ -253,12 +253,14 @@ async def location_page(request: Request, location_id: int, zone: str | None = N
         detail.hours,
         [("Today", detail.entries_today), ("Same weekday last week", detail.entries_last_week)],
         chart_id="entries-chart",
+        gaps=detail.entries_gaps,
     )
     exits = charts.bar_chart(
         "Exits per hour",
         detail.hours,
         [("Today", detail.exits_today), ("Same weekday last week", detail.exits_last_week)],
         chart_id="exits-chart",
+        gaps=detail.exits_gaps,
     )
     dwell = charts.bar_chart(
         "Completed stays by minutes spent",
@@ -275,6 +277,27 @@ async def location_page(request: Request, location_id: int, zone: str | None = N
         exits_chart=exits,
         dwell_chart=dwell,
     )
+
+
+@router.post("/occupancy/calibrate")
+async def calibrate(request: Request) -> Response:
+    """An operator's head count from the location page (issue 17), logged with the name
+    the operator gives (the dashboard has one token, not users)."""
+    form = await _form(request)
+    location = form.get("location_id", "")
+    back = f"/locations/{location}" if location.isdigit() else "/"
+    try:
+        counter_id = int(form.get("counter_id", ""))
+        value = int(form.get("value", "").strip())
+    except ValueError:
+        return _back(back, "Not calibrated: the head count must be a whole number.")
+    try:
+        done = await run_in_threadpool(
+            lambda: occupancy.calibrate(_db(request), counter_id, value, by=form.get("by", ""))
+        )
+    except ServiceError as exc:
+        return _back(back, f"Not calibrated: {exc}")
+    return _back(back, f"Counter {counter_id} set to {done.occupancy}.")
 
 
 @router.get("/dashboard/live/{location_id}")
@@ -388,6 +411,7 @@ def _feed_rows(request: Request) -> list[dict[str, Any]]:
             "granularity": f.granularity,
             "period": f.period,
             "revoked": f.revoked_at is not None,
+            "coverage": f.coverage,
         }
         for f in feeds.list_feeds(_db(request))
     ]
@@ -424,6 +448,7 @@ async def create_feed(request: Request) -> Response:
                 triggers=tuple(t.strip() for t in form.get("triggers", "").split(",") if t.strip()),
                 period=form.get("period") or "today",
                 granularity=form.get("granularity") or "hour",
+                coverage=form.get("coverage") == "1",
             )
         )
     except (ValueError, ServiceError) as exc:

@@ -1,0 +1,211 @@
+"""Revisions (issue 17): hours that changed after they were served complete, and the
+`revisions` webhook that says so, so a BI tool refreshes only what changed.
+
+What is a revision:
+- `totals`: a trigger's local hour [h, h_end) is final `FINAL_AFTER_MS` after it ends
+  (room for an agent's usual delivery delay); events stored for it after that revise it.
+  Marked in the ingest transaction that stores them (`mark_late_events`), so a revision
+  is never lost and never claimed for events that were not stored.
+- `histogram`: a stored histogram whose `counting_data` or `lifetime_data` changed when
+  the histogram job recomputed it (`mark_histograms`, in the job's write). A histogram
+  recomputed to the same figures is not revised (and keeps its `computed_at`).
+
+`updated_since` (read API) returns the histograms computed at or after it, and the totals
+items whose figure over [since, until) may have changed at or after it: those of an hour
+revised then, or holding events in an hour not yet final then. So it never misses a
+change; for ranges of final hours it is exactly the revised ones.
+
+Announcements (`notify`, a background job): a pending revision is announced once it has
+been quiet for `SETTLE_MS`, or `MAX_DELAY_MS` after it first became pending (a backlog
+streaming in for one hour is one delivery, a steady trickle one per 5 minutes), with the
+latest `revised_at`: one delivery per (trigger, kind, hour) per burst and endpoint. The
+pick locks the marks (PostgreSQL `FOR UPDATE SKIP LOCKED`: a second process skips them),
+the deliveries and the cleared mark commit together (a crash mid-run leaves it pending,
+never doubled), and a mark that fails (a poisoned row) is logged and retried after
+`RETRY_MS` in a savepoint of its own while the others go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import tzinfo
+from operator import itemgetter
+from typing import Final
+
+import msgspec
+from sqlalchemy import Connection
+
+from footfall.domain.histogram import hour_start, local_hours
+from footfall.domain.ingest import EventRow
+from footfall.domain.times import format_local, format_local_seconds, now_ms, parse_zone
+from footfall.domain.webhooks import new_webhook_id
+from footfall.store import locations as location_store
+from footfall.store import revisions as store
+from footfall.store import webhooks as webhook_store
+from footfall.store.db import Database
+from footfall.store.revisions import Revision
+from footfall.store.webhooks import EndpointRow
+from footfall.store.zones import HistogramRow
+
+__all__ = [
+    "FINAL_AFTER_MS",
+    "KINDS",
+    "MAX_DELAY_MS",
+    "RETRY_MS",
+    "SETTLE_MS",
+    "mark_histograms",
+    "mark_late_events",
+    "notify",
+    "payload",
+]
+
+log = logging.getLogger("footfall.revisions")
+
+KINDS: Final = ("totals", "histogram")
+FINAL_AFTER_MS: Final = 60_000
+SETTLE_MS: Final = 30_000
+MAX_DELAY_MS: Final = 300_000
+RETRY_MS: Final = 60_000
+_MS_PER_QUARTER: Final = 900_000
+_ENCODER: Final = msgspec.json.Encoder()
+
+
+def mark_late_events(
+    conn: Connection, location_id: int, rows: Sequence[EventRow], now: int
+) -> None:
+    """In the ingest transaction: mark the totals hours these newly stored events revise.
+
+    Costs one comparison on the usual batch (events of the last minute); a late one
+    groups its events by quarter-hour first and finds each quarter's local hour once.
+    """
+    if not rows:
+        return
+    oldest = min(map(itemgetter(11), rows))
+    if oldest >= now - FINAL_AFTER_MS:
+        return  # hour_start(x) <= x: nothing can be in a final hour
+    location = location_store.get_location(conn, location_id)
+    if location is None:
+        return
+    zone = parse_zone(location.timezone)
+    final_before = hour_start(zone, now - FINAL_AFTER_MS)
+    if oldest >= final_before:
+        return
+    quarters = {
+        (row[3], row[4], row[11] - row[11] % _MS_PER_QUARTER)
+        for row in rows
+        if row[11] < final_before
+    }
+    found: dict[int, tuple[int, int]] = {}
+
+    def hour_of(instant: int) -> tuple[int, int]:
+        # Only the hours the batch touches: a backlog from years ago is a few lookups,
+        # not every hour since.
+        start = hour_start(zone, instant)
+        if start not in found:
+            found[start] = local_hours(zone, start, start + 1)[0]
+        return found[start]
+
+    marks: set[store.Mark] = set()
+    for trigger, channel, quarter in quarters:
+        first = hour_of(quarter)
+        if first == hour_of(min(quarter + _MS_PER_QUARTER, final_before) - 1):
+            marks.add((trigger, channel, *first))
+            continue
+        # The quarter straddles a local hour (an offset that is no whole quarter-hour).
+        for row in rows:
+            t = row[11]
+            if row[3] == trigger and quarter <= t < quarter + _MS_PER_QUARTER and t < final_before:
+                marks.add((trigger, channel, *hour_of(t)))
+    store.mark(conn, location_id, "totals", sorted(marks), now)
+
+
+def mark_histograms(
+    conn: Connection, location_id: int, changed: Sequence[HistogramRow], now: int
+) -> None:
+    """In the histogram job's write: these stored hours got new figures."""
+    store.mark(
+        conn,
+        location_id,
+        "histogram",
+        [(r.trigger_id, r.channel_id, r.hour_start, r.hour_end) for r in changed],
+        now,
+    )
+
+
+def payload(item: Revision, zone: tzinfo) -> dict[str, object]:
+    """The body of a `revisions` delivery: `hour` like `histogram_time` and `revised_at`
+    like `time`, both usable as they are as `since` and `updated_since`."""
+    return {
+        "location_id": item.location_id,
+        "trigger_id": item.trigger_id,
+        "hour": format_local_seconds(item.hour, zone),
+        "kind": item.kind,
+        "revised_at": format_local(item.revised_at, zone),
+    }
+
+
+def notify(
+    db: Database,
+    *,
+    clock: Callable[[], int] = now_ms,
+    settle_ms: int = SETTLE_MS,
+    max_delay_ms: int = MAX_DELAY_MS,
+    limit: int = 500,
+) -> int:
+    """One pass: announce the revisions that are due; returns the deliveries created."""
+    now = clock()
+    with db.read() as conn:  # a look first: most passes find nothing, and write nothing
+        if not store.due(conn, now, settle_ms=settle_ms, max_delay_ms=max_delay_ms, limit=1):
+            return 0
+    created = 0
+    with db.write() as conn:
+        items = store.due(
+            conn, now, settle_ms=settle_ms, max_delay_ms=max_delay_ms, limit=limit, lock=True
+        )
+        zones: dict[int, tzinfo | None] = {}
+        endpoints: dict[int, list[EndpointRow]] = {}
+        for item in items:
+            try:
+                with conn.begin_nested():
+                    created += _announce(conn, item, now, zones, endpoints)
+            except Exception:
+                log.exception(
+                    "revisions: announcing %s hour %s of trigger %r (location %s) failed; "
+                    "retrying in %d s",
+                    item.kind,
+                    item.hour,
+                    item.trigger_id,
+                    item.location_id,
+                    RETRY_MS // 1000,
+                )
+                store.back_off(conn, item, now + RETRY_MS)
+    return created
+
+
+def _announce(
+    conn: Connection,
+    item: Revision,
+    now: int,
+    zones: dict[int, tzinfo | None],
+    endpoints: dict[int, list[EndpointRow]],
+) -> int:
+    if item.location_id not in zones:
+        location = location_store.get_location(conn, item.location_id)
+        zones[item.location_id] = None if location is None else parse_zone(location.timezone)
+        endpoints[item.location_id] = webhook_store.endpoints_of(
+            conn, item.location_id, "revisions"
+        )
+    zone = zones[item.location_id]
+    chosen = [
+        e
+        for e in endpoints[item.location_id]
+        if e.channel_id is None or e.channel_id == item.channel_id
+    ]
+    deliveries = []
+    if zone is not None and chosen:
+        body = _ENCODER.encode(payload(item, zone)).decode()
+        deliveries = [(e.id, new_webhook_id(), body) for e in chosen]
+    webhook_store.insert_deliveries(conn, item.location_id, deliveries, now)
+    store.settle(conn, item)
+    return len(deliveries)
