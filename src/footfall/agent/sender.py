@@ -36,9 +36,9 @@ class ConfigOutdated(RuntimeError):
     dead-letter events of a zone the server has not been told about yet."""
 
 
-def _refused_events(batch: list[dict[str, Any]], answer: httpx.Response) -> dict[int, str]:
-    """record_id → the server's reasons, for the events a 422 names (SPEC §3: `result` is
-    a list of {index, field, message}). Empty when the answer names none of them."""
+def _problems_by_index(answer: httpx.Response, size: int) -> dict[int, list[str]]:
+    """index → the server's reasons, for the items of a request of `size` that a 422 names
+    (SPEC §3: `result` is a list of {index, field, message})."""
     try:
         problems = answer.json().get("result")
     except (ValueError, AttributeError):
@@ -46,24 +46,24 @@ def _refused_events(batch: list[dict[str, Any]], answer: httpx.Response) -> dict
     reasons: dict[int, list[str]] = {}
     for problem in problems if isinstance(problems, list) else []:
         index = problem.get("index") if isinstance(problem, dict) else None
-        if isinstance(index, int) and 0 <= index < len(batch):
+        if isinstance(index, int) and 0 <= index < size:
             why = f"{problem.get('field', '')}: {problem.get('message', '')}"
-            reasons.setdefault(batch[index]["record_id"], []).append(why)
+            reasons.setdefault(index, []).append(why)
+    return reasons
+
+
+def _refused_events(batch: list[dict[str, Any]], answer: httpx.Response) -> dict[int, str]:
+    """record_id → the server's reasons, for the events a 422 names. Empty when the answer
+    names none of them."""
+    reasons: dict[int, list[str]] = {}
+    for index, whys in _problems_by_index(answer, len(batch)).items():
+        reasons.setdefault(batch[index]["record_id"], []).extend(whys)
     return {rid: "; ".join(whys) for rid, whys in reasons.items()}
 
 
 def _refused_beats(beats: list[SpooledBeat], answer: httpx.Response) -> list[SpooledBeat]:
-    """The heartbeats a 422 names by index."""
-    try:
-        problems = answer.json().get("result")
-    except (ValueError, AttributeError):
-        return []
-    named = {
-        p["index"]
-        for p in (problems if isinstance(problems, list) else [])
-        if isinstance(p, dict) and isinstance(p.get("index"), int) and 0 <= p["index"] < len(beats)
-    }
-    return [beats[i] for i in sorted(named)]
+    """The heartbeats a 422 names."""
+    return [beats[i] for i in sorted(_problems_by_index(answer, len(beats)))]
 
 
 class Sender:

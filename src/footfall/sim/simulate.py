@@ -85,11 +85,11 @@ def run_simulation(
         zone = parse_zone(zone_name)
         truth = GroundTruth(zone, zone_name)
         today = datetime.now(zone).date()
-        _backfill(agent, options, truth, today, console)
+        held = _backfill(agent, options, truth, today, console)
         if on_backfilled is not None:
             on_backfilled()
         if options.live:
-            _live(agent, options, truth, today, stop, console)
+            _live(agent, options, truth, today, stop, console, held)
     finally:
         agent.close()
     if options.truth_path is not None:
@@ -103,10 +103,14 @@ def _backfill(
     truth: GroundTruth,
     today: date,
     console: Console,
-) -> None:
+) -> list[SimEvent]:
+    """Send the whole days before today; returns their events still ahead of the clock
+    (a stay begun before midnight may end after it, and just after midnight that is in
+    the future: the server would refuse it), for the live part to send when due."""
     days = [today - timedelta(days=k) for k in range(options.days, 0, -1)]
+    held: list[SimEvent] = []
     if not days:
-        return
+        return held
     zone = truth.zone
     with Progress(
         TextColumn("[bold]backfill[/bold] {task.description}"),
@@ -120,7 +124,10 @@ def _backfill(
         sent = 0
         for day in days:
             progress.update(task, description=f"{day.isoformat()} ({sent:,} events sent)")
-            for batch in _batches(day_events(day, zone, options.seed)):
+            events = day_events(day, zone, options.seed)
+            cutoff = now_ms()
+            held += [e for e in events if e.time_ms > cutoff]
+            for batch in _batches([e for e in events if e.time_ms <= cutoff]):
                 agent.send(list(batch))
                 truth.add(batch)
                 sent += len(batch)
@@ -129,6 +136,7 @@ def _backfill(
             agent.heartbeat(_CHANNELS, _beats(start, end))
             progress.advance(task)
         progress.update(task, description=f"done ({sent:,} events sent)")
+    return held
 
 
 def _live(
@@ -138,11 +146,13 @@ def _live(
     today: date,
     stop: threading.Event,
     console: Console,
+    held: Sequence[SimEvent] = (),
 ) -> None:
     zone = truth.zone
     started = now_ms()
     midnight = to_ms(datetime.combine(today, datetime.min.time(), tzinfo=zone))
-    day, events, sent = today, day_events(today, zone, options.seed), 0
+    events = sorted([*held, *day_events(today, zone, options.seed)], key=lambda e: e.time_ms)
+    day, sent = today, 0
     announced = time.monotonic()
     count = 0
     beaten = midnight  # heartbeats sent up to here: today is simulated from midnight
