@@ -15,6 +15,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,19 @@ def _pg_url_for(database: str) -> str:
     return f"{base}/{database}"
 
 
+@contextmanager
+def new_pg_database(prefix: str, template: str | None = None) -> Iterator[str]:
+    """A new database on the test server (a copy of `template`, else empty), dropped after."""
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    try:
+        yield _pg_url_for(name)
+    finally:
+        with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "footfall.db"
@@ -65,15 +79,11 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def pg_template() -> Iterator[str]:
     if not os.environ.get(PG_ENV):
         pytest.skip(f"PostgreSQL tests need {PG_ENV}=postgresql://user@host:port/db")
-    name = f"footfall_tpl_{secrets.token_hex(4)}"
-    with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    db = Database(_pg_url_for(name))
-    upgrade(db)
-    db.dispose()
-    yield name
-    with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with new_pg_database("footfall_tpl") as url:
+        db = Database(url)
+        upgrade(db)
+        db.dispose()
+        yield url.rpartition("/")[2]
 
 
 @pytest.fixture(params=ENGINES)
@@ -98,14 +108,29 @@ def db_url(
         return
     monkeypatch.setenv(SECRET_KEY_ENV, PG_SECRET_KEY)
     template_name: str = request.getfixturevalue("pg_template")
-    name = f"footfall_test_{secrets.token_hex(6)}"
-    with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
-    try:
-        yield _pg_url_for(name)
-    finally:
-        with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with new_pg_database("footfall_test", template_name) as url:
+        yield url
+
+
+@pytest.fixture
+def blank_pg_url() -> Iterator[str]:
+    """A new PostgreSQL database with no schema yet (skipped, saying how, without one)."""
+    if not os.environ.get(PG_ENV):
+        pytest.skip(f"PostgreSQL tests need {PG_ENV}=postgresql://user@host:port/db")
+    with new_pg_database("footfall_blank") as url:
+        yield url
+
+
+@pytest.fixture
+def blank_url(
+    engine: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """An empty database of the engine under test (no schema yet); on SQLite with no
+    FOOTFALL_SECRET_KEY, so its key file is used."""
+    if engine == "sqlite":
+        monkeypatch.delenv(SECRET_KEY_ENV, raising=False)
+        return f"sqlite:///{tmp_path / 'old.db'}"
+    return str(request.getfixturevalue("blank_pg_url"))
 
 
 @pytest.fixture

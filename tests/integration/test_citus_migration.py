@@ -4,12 +4,8 @@ throttle state carry over, and new ids go on past the old ones."""
 
 from __future__ import annotations
 
-import os
-import secrets
-from collections.abc import Iterator
 from typing import Any
 
-import psycopg
 import pytest
 from alembic import command
 from sqlalchemy import Connection, text
@@ -23,7 +19,6 @@ from footfall.services.read_auth import AuthFailure, authenticate_request
 from footfall.store.db import Database
 from footfall.store.migrate import _config, ensure_secret_key, head_revision, upgrade
 from footfall.store.secret_key import ENV
-from tests.conftest import PG_ENV, _admin_conninfo, _pg_url_for
 from tests.helpers import STORE_CONFIG, Signer, ingest_directly
 
 FEED_TOKEN = "0123456789abcdef0123456789abcdef"
@@ -195,23 +190,11 @@ MOVED = {
 
 
 @pytest.fixture
-def blank_url(engine: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def keyed_blank_url(blank_url: str, engine: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """An empty database of the engine under test, with its secrets' key at hand."""
-    if engine == "sqlite":
-        monkeypatch.delenv(ENV, raising=False)
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    if not os.environ.get(PG_ENV):
-        pytest.skip(f"PostgreSQL tests need {PG_ENV}=postgresql://user@host:port/db")
-    monkeypatch.setenv(ENV, new_key_text())
-    name = f"footfall_old_{secrets.token_hex(6)}"
-    with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _pg_url_for(name)
-    finally:
-        with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    if engine == "postgresql":
+        monkeypatch.setenv(ENV, new_key_text())
+    return blank_url
 
 
 def _insert(conn: Connection, table: str, row: dict[str, Any]) -> None:
@@ -258,8 +241,8 @@ def _at_0008(db: Database) -> dict[str, list[dict[str, Any]]]:
     return rows
 
 
-def test_0009_keeps_every_row_and_id(blank_url: str) -> None:
-    db = Database(blank_url)
+def test_0009_keeps_every_row_and_id(keyed_blank_url: str) -> None:
+    db = Database(keyed_blank_url)
     try:
         before = _at_0008(db)
         assert upgrade(db) == head_revision()  # through 0009 and what follows it
@@ -310,8 +293,8 @@ def test_0009_keeps_every_row_and_id(blank_url: str) -> None:
         db.dispose()
 
 
-def test_after_0009_tokens_keys_and_new_ids_behave_as_before(blank_url: str) -> None:
-    db = Database(blank_url)
+def test_after_0009_tokens_keys_and_new_ids_behave_as_before(keyed_blank_url: str) -> None:
+    db = Database(keyed_blank_url)
     try:
         _at_0008(db)
         upgrade(db)

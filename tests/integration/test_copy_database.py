@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -27,7 +24,7 @@ from footfall.services.key_rotation import SEALED_COLUMNS
 from footfall.store.db import Database
 from footfall.store.schema import id_counters, metadata
 from footfall.store.secret_key import ENV as SECRET_KEY_ENV
-from tests.conftest import PG_ENV, RunningServer, _admin_conninfo, _pg_url_for, make_site
+from tests.conftest import RunningServer, make_site
 from tests.helpers import Signer, event, ingest_directly, ok, post_events
 
 
@@ -38,20 +35,6 @@ def sqlite_source(sqlite_template: Path, tmp_path: Path) -> str:
     shutil.copyfile(f"{sqlite_template}.key", f"{path}.key")
     os.chmod(f"{path}.key", 0o600)
     return f"sqlite:///{path}"
-
-
-@pytest.fixture
-def empty_pg() -> Iterator[str]:
-    if not os.environ.get(PG_ENV):
-        pytest.skip(f"the copy to PostgreSQL needs {PG_ENV}=postgresql://user@host:port/db")
-    name = f"footfall_copy_{secrets.token_hex(6)}"
-    with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _pg_url_for(name)
-    finally:
-        with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _rows(db: Database) -> dict[str, list[dict[str, Any]]]:
@@ -75,7 +58,7 @@ def _rows(db: Database) -> dict[str, list[dict[str, Any]]]:
 
 
 def test_an_sqlite_installation_moves_to_postgresql_whole(
-    sqlite_source: str, empty_pg: str, monkeypatch: pytest.MonkeyPatch
+    sqlite_source: str, blank_pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(SECRET_KEY_ENV, raising=False)
     source = Database(sqlite_source)
@@ -102,24 +85,26 @@ def test_an_sqlite_installation_moves_to_postgresql_whole(
     # The target's own key: PostgreSQL deployments set FOOTFALL_SECRET_KEY.
     monkeypatch.setenv(SECRET_KEY_ENV, new_key_text())
     done = CliRunner().invoke(
-        app, ["copy-database", "--db", sqlite_source, "--to", empty_pg, "--json"]
+        app, ["copy-database", "--db", sqlite_source, "--to", blank_pg_url, "--json"]
     )
     assert done.exit_code == 0, done.output
     report = json.loads(done.stdout)
     assert report["rows"]["events"] == len(batch)
 
-    target = Database(empty_pg)
+    target = Database(blank_pg_url)
     try:
         assert _rows(target) == before  # every row, every id; secrets the same once opened
         with target.read() as conn:  # sealed under the target's key, not the file's
             sealed = conn.execute(select(SEALED_COLUMNS[0][0].c.secret)).scalars().all()
         assert all(target.keyring.unseal(v, SEALED_COLUMNS[0][1]) for v in sealed)
 
-        again = CliRunner().invoke(app, ["copy-database", "--db", sqlite_source, "--to", empty_pg])
+        again = CliRunner().invoke(
+            app, ["copy-database", "--db", sqlite_source, "--to", blank_pg_url]
+        )
         assert again.exit_code != 0
         assert "already holds data" in again.output
 
-        settings = Settings(database_url=empty_pg, rate_limit=0)
+        settings = Settings(database_url=blank_pg_url, rate_limit=0)
         with (
             RunningServer(settings, target) as server,
             httpx.Client(base_url=server.url) as http,

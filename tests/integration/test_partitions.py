@@ -4,9 +4,7 @@ blocks an event. SQLite has one plain table (these tests skip there, saying so).
 
 from __future__ import annotations
 
-import secrets
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
 
@@ -23,7 +21,7 @@ from footfall.store.db import Database
 from footfall.store.locations import get_location
 from footfall.store.migrate import _config, upgrade
 from footfall.store.partitions import MS_PER_WEEK, partition_name, partition_weeks, week_of
-from tests.conftest import PG_SECRET_KEY, Site, _admin_conninfo, _pg_url_for
+from tests.conftest import PG_SECRET_KEY, Site
 from tests.helpers import event, ingest_directly
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -232,18 +230,6 @@ def test_concurrent_batches_of_one_location_are_stored_exactly_once(
 
     assert sum(totals) == 400
     assert len(_where_stored(db)) == 401
-
-
-@pytest.fixture
-def blank_pg_url() -> Iterator[str]:
-    name = f"footfall_blank_{secrets.token_hex(6)}"
-    with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _pg_url_for(name)
-    finally:
-        with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_the_migration_moves_existing_events_into_week_partitions(

@@ -8,12 +8,10 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import secrets
 import shutil
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +30,7 @@ from footfall.store.migrate import _config, upgrade
 from footfall.store.schema import api_keys, webhook_endpoints
 from footfall.store.schema import feeds as feeds_table
 from footfall.store.secret_key import ENV
-from tests.conftest import PG_ENV, Site, _admin_conninfo, _pg_url_for
+from tests.conftest import Site
 from tests.helpers import Signer, ingest_directly
 
 runner = CliRunner()
@@ -200,25 +198,6 @@ def test_rotate_reseals_everything_and_every_signature_still_verifies(
             _verify_everything(alone, site, api, hooks)
         finally:
             alone.dispose()
-
-
-@pytest.fixture
-def blank_url(engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """An empty database of the engine under test (no schema yet)."""
-    if engine == "sqlite":
-        monkeypatch.delenv(ENV, raising=False)
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    if not os.environ.get(PG_ENV):
-        pytest.skip(f"PostgreSQL tests need {PG_ENV}=postgresql://user@host:port/db")
-    name = f"footfall_blank_{secrets.token_hex(6)}"
-    with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _pg_url_for(name)
-    finally:
-        with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_the_migration_seals_existing_secrets_and_hashes_feed_tokens(
