@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from footfall.domain.times import (
+    InstantError,
     ZoneError,
     format_local,
     format_local_seconds,
@@ -55,3 +56,43 @@ def test_to_ms_truncates_below_a_millisecond() -> None:
     assert to_ms(moment) % 1000 == 999
     before_epoch = datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
     assert to_ms(before_epoch) == -1
+
+
+_CHARS = "0123456789:.-+TZ x"
+
+
+@given(
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+    st.sampled_from(["Z", "+00:00", "-05:00", "+05:30", "+14:00", "-14:00", "+05:07"]),
+    st.integers(0, 28),
+    st.sampled_from(_CHARS),
+    st.integers(0, 2),
+)
+def test_the_minute_cache_gives_what_the_full_parse_gives(
+    moment: datetime, offset: str, where: int, char: str, changes: int
+) -> None:
+    """A text of a minute already seen is read off the cache (times.parse_instant); any
+    text, well-formed or one character off, reads exactly as the full parse reads it."""
+    from footfall.domain.times import _parse_fully, parse_instant
+
+    known = moment.strftime("%Y-%m-%dT%H:%M:") + "00.000" + offset
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}" + offset
+    if moment.year < 1000:  # strftime's %Y has no leading zeros there
+        known, text = (
+            f"{moment.year:04d}" + known[known.index("-") :],
+            (f"{moment.year:04d}" + text[text.index("-") :]),
+        )
+    for _ in range(changes):  # one or two characters off, anywhere
+        if where < len(text):
+            text = text[:where] + char + text[where + 1 :]
+        where = (where * 7 + 3) % 29
+    parse_instant(known)  # the minute, learnt (a well-formed text)
+    try:
+        expected: int | str = _parse_fully(text)
+    except InstantError as exc:
+        expected = str(exc)
+    try:
+        got: int | str = parse_instant(text)
+    except InstantError as exc:
+        got = str(exc)
+    assert got == expected, text

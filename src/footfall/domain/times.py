@@ -62,8 +62,45 @@ class InstantError(ValueError):
     """Not an instant of the accepted form; the message says what is wrong."""
 
 
+# "YYYY-MM-DDTHH:MM" + what follows the milliseconds -> the epoch ms of that minute, learnt
+# from texts that passed the full parse. Texts of the shape agents send
+# (`...:SS.mmm±HH:MM`, `...:SS.mmmZ`) then need only their seconds and milliseconds read:
+# a batch repeats a few minutes thousands of times, and this halves the cost of a parse.
+_MINUTES: dict[str, int] = {}
+_MINUTES_MAX = 4096  # a few days of minutes; then it starts afresh
+_DIGITS = frozenset("0123456789")
+
+
+def _minute_key(text: str) -> str | None:
+    """The cache key of a text of the fast shape, else None."""
+    if len(text) in (24, 29) and text[16] == ":" and text[19] == ".":
+        return text[:16] + text[23:]
+    return None
+
+
 def parse_instant(text: str) -> int:
     """Milliseconds since the epoch of `text` (see the module docstring for the form)."""
+    key = _minute_key(text)
+    if key is not None:
+        minute = _MINUTES.get(key)
+        seconds, fraction = text[17:19], text[20:23]
+        if (
+            minute is not None
+            and seconds < "60"
+            and _DIGITS.issuperset(seconds)
+            and _DIGITS.issuperset(fraction)
+        ):
+            # The same minute and zone as a text that parsed: only these digits differ.
+            return minute + int(seconds) * 1000 + int(fraction)
+    ms = _parse_fully(text)
+    if key is not None:
+        if len(_MINUTES) >= _MINUTES_MAX:
+            _MINUTES.clear()
+        _MINUTES[key] = ms - int(text[17:19]) * 1000 - int(text[20:23])
+    return ms
+
+
+def _parse_fully(text: str) -> int:
     if _INSTANT.fullmatch(text) is None:
         raise InstantError(_instant_problem(text))
     try:
