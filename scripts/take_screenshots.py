@@ -49,7 +49,8 @@ def main() -> None:
         server = uvicorn.Server(
             uvicorn.Config(create_app(settings, db=db), port=port, log_level="warning")
         )
-        threading.Thread(target=server.run, daemon=True).start()
+        serving = threading.Thread(target=server.run, daemon=True)
+        serving.start()
         while not server.started:
             time.sleep(0.05)
         base = f"http://127.0.0.1:{port}"
@@ -114,6 +115,7 @@ def main() -> None:
                     print(f"docs/screenshots/{name}-{size}.png", file=sys.stderr)
             browser.close()
         server.should_exit = True
+        serving.join(timeout=30)  # its jobs stop writing before the directory goes
         db.dispose()
 
 
