@@ -1,10 +1,11 @@
 """Coverage (issue 17): record heartbeat marks, and read covered seconds back.
 
 Writes run inside a transaction that holds the location's row lock (an events batch, or
-a heartbeat request): `record_marks` reads the quarters a mark can change, folds the
-marks in (`domain.coverage.fold`, independent of arrival order) and writes back only the
-rows that changed. A stored row whose marks cannot be read (a poisoned row) is logged
-and rebuilt from the new marks, never a reason to refuse a batch.
+a heartbeat request): `folded_marks` reads the quarters a mark can change, folds the
+marks in (`domain.coverage.fold`, independent of arrival order) and gives back only the
+rows that changed, which the transaction then writes. A stored row whose marks cannot be
+read (a poisoned row) is logged and rebuilt from the new marks, never a reason to refuse
+a batch.
 
 Reads (`channel_coverage`) give the covered seconds of any span: whole quarters from the
 stored figures, a partial quarter (the one holding `now`, or the edge of an hour that is
@@ -34,8 +35,9 @@ from footfall.domain.coverage import (
 )
 from footfall.domain.ingest import EventRow
 from footfall.store import coverage as store
+from footfall.store.upserts import Upsert
 
-__all__ = ["ChannelCoverage", "channel_coverage", "event_marks", "record_marks"]
+__all__ = ["ChannelCoverage", "channel_coverage", "event_marks", "folded_marks"]
 
 log = logging.getLogger("footfall.coverage")
 _MS_PER_QUARTER = QUARTER_S * 1000
@@ -78,11 +80,13 @@ def _decoded(location_id: int, channel: str, quarter_s: int, text: str) -> Marks
         return {}
 
 
-def record_marks(conn: Connection, location_id: int, marks: Mapping[str, Marks]) -> None:
-    """Fold new marks (channel -> {epoch second: ok}) into the stored quarters."""
+def folded_marks(conn: Connection, location_id: int, marks: Mapping[str, Marks]) -> Upsert:
+    """New marks (channel -> {epoch second: ok}) folded into the stored quarters: the rows
+    that change, to send with `upserts.run` in the same transaction (which holds the
+    location's lock from before this read to the write)."""
     marks = {channel: new for channel, new in marks.items() if new}
     if not marks:
-        return
+        return store.quarters(location_id, [])
     wanted = sorted({q * 1000 for new in marks.values() for q in quarters_to_load(new)})
     stored = store.load_marks(conn, location_id, sorted(marks), wanted)
     rows: list[tuple[str, int, int, str]] = []
@@ -96,7 +100,7 @@ def record_marks(conn: Connection, location_id: int, marks: Mapping[str, Marks])
             rows.append(
                 (channel, quarter_s * 1000, covered, encode_marks(quarter_marks, quarter_s))
             )
-    store.upsert_quarters(conn, location_id, rows)
+    return store.quarters(location_id, rows)
 
 
 @dataclass(frozen=True)

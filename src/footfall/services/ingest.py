@@ -54,6 +54,7 @@ from footfall.services.management import hash_token
 from footfall.store import coverage as coverage_store
 from footfall.store import events as event_store
 from footfall.store import locations as location_store
+from footfall.store import upserts
 from footfall.store import webhooks as webhook_store
 from footfall.store import zones as zone_store
 from footfall.store.db import Database
@@ -312,15 +313,19 @@ class Ingest:
         unique = rows if len(set(map(_RECORD_ID, rows))) == len(rows) else _first_of_each(rows)
         new_rows = event_store.insert_new_events(conn, batch.location_id, unique)
         by_quarter = event_store.rollup_counts(new_rows, event_store.MS_PER_QUARTER)
-        event_store.add_rollups(
-            conn, batch.location_id, by_quarter, table="quarter_rollups", bucket="quarter"
+        upserts.run(
+            conn,
+            event_store.rollups(
+                batch.location_id, by_quarter, table="quarter_rollups", bucket="quarter"
+            ),
+            event_store.rollups(batch.location_id, event_store.coarser(by_quarter, MS_PER_HOUR)),
+            zone_store.zone_events(batch.location_id, new_rows),
+            # The batch is a heartbeat for its channels (issue 17): resent events too, as
+            # they prove the same as the first time (folding a mark again changes nothing).
+            coverage.folded_marks(conn, batch.location_id, coverage.event_marks(batch.rows)),
+            # New events for hours already final revise their totals (issue 17).
+            revisions.late_event_marks(batch.location_id, locked.timezone, new_rows, self.clock()),
         )
-        event_store.add_rollups(
-            conn, batch.location_id, event_store.coarser(by_quarter, MS_PER_HOUR)
-        )
-        zone_store.mark_zone_events(conn, batch.location_id, new_rows)
-        self._record_coverage(conn, batch)
-        self._record_revisions(conn, batch.location_id, locked.timezone, new_rows)
         queued = webhooks.queue_event_deliveries(
             conn,
             batch.location_id,
@@ -329,18 +334,6 @@ class Ingest:
             self._endpoints(conn, batch.location_id, locked.webhooks_version),
         )
         return BatchResult(accepted=len(new_rows), duplicates=len(rows) - len(new_rows)), queued
-
-    @staticmethod
-    def _record_coverage(conn: Connection, batch: CheckedBatch) -> None:
-        """The batch is a heartbeat for its channels (issue 17): resent events too, since
-        they prove the same as the first time (folding a mark again changes nothing)."""
-        coverage.record_marks(conn, batch.location_id, coverage.event_marks(batch.rows))
-
-    def _record_revisions(
-        self, conn: Connection, location_id: int, timezone: str, new_rows: Sequence[EventRow]
-    ) -> None:
-        """New events for hours already final revise their totals (issue 17)."""
-        revisions.mark_late_events(conn, location_id, timezone, new_rows, self.clock())
 
     def _endpoints(self, conn: Connection, location_id: int, version: int) -> list[EndpointRow]:
         """The location's events endpoints, cached per webhooks version (read under the
@@ -390,7 +383,7 @@ class Ingest:
             add_mark(marks.setdefault(beat.channel_id, {}), beat.at_ms // 1000, beat.ok)
         with self.db.write() as conn:
             location_store.lock_and_touch(conn, location.id, now)
-            coverage.record_marks(conn, location.id, marks)
+            upserts.run(conn, coverage.folded_marks(conn, location.id, marks))
         return HeartbeatResult(len(beats))
 
     # -- config --------------------------------------------------------------------------

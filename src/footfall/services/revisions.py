@@ -4,7 +4,7 @@
 What is a revision:
 - `totals`: a trigger's local hour [h, h_end) is final `FINAL_AFTER_MS` after it ends
   (room for an agent's usual delivery delay); events stored for it after that revise it.
-  Marked in the ingest transaction that stores them (`mark_late_events`), so a revision
+  Marked in the ingest transaction that stores them (`late_event_marks`), so a revision
   is never lost and never claimed for events that were not stored.
 - `histogram`: a stored histogram whose `counting_data` or `lifetime_data` changed when
   the histogram job recomputed it (`mark_histograms`, in the job's write). A histogram
@@ -45,6 +45,7 @@ from footfall.store import revisions as store
 from footfall.store import webhooks as webhook_store
 from footfall.store.db import Database
 from footfall.store.revisions import Revision
+from footfall.store.upserts import Upsert
 from footfall.store.webhooks import EndpointRow
 from footfall.store.zones import HistogramRow
 
@@ -54,8 +55,8 @@ __all__ = [
     "MAX_DELAY_MS",
     "RETRY_MS",
     "SETTLE_MS",
+    "late_event_marks",
     "mark_histograms",
-    "mark_late_events",
     "notify",
     "payload",
 ]
@@ -71,24 +72,24 @@ _MS_PER_QUARTER: Final = 900_000
 _ENCODER: Final = msgspec.json.Encoder()
 
 
-def mark_late_events(
-    conn: Connection, location_id: int, timezone: str, rows: Sequence[EventRow], now: int
-) -> None:
-    """In the ingest transaction: mark the totals hours these newly stored events revise
-    (`timezone`: the location's, read under its lock).
+def late_event_marks(location_id: int, timezone: str, rows: Sequence[EventRow], now: int) -> Upsert:
+    """For the ingest transaction: the marks of the totals hours these newly stored
+    events revise (`timezone`: the location's, read under its lock), to send with
+    `upserts.run`.
 
     Costs one comparison on the usual batch (events of the last minute); a late one
     groups its events by quarter-hour first and finds each quarter's local hour once.
     """
+    none = store.marks(location_id, "totals", [], now)
     if not rows:
-        return
+        return none
     oldest = min(map(itemgetter(11), rows))
     if oldest >= now - FINAL_AFTER_MS:
-        return  # hour_start(x) <= x: nothing can be in a final hour
+        return none  # hour_start(x) <= x: nothing can be in a final hour
     zone = parse_zone(timezone)
     final_before = hour_start(zone, now - FINAL_AFTER_MS)
     if oldest >= final_before:
-        return
+        return none
     quarters = {
         (row[3], row[4], row[11] - row[11] % _MS_PER_QUARTER)
         for row in rows
@@ -115,7 +116,7 @@ def mark_late_events(
             t = row[11]
             if row[3] == trigger and quarter <= t < quarter + _MS_PER_QUARTER and t < final_before:
                 marks.add((trigger, channel, *hour_of(t)))
-    store.mark(conn, location_id, "totals", sorted(marks), now)
+    return store.marks(location_id, "totals", sorted(marks), now)
 
 
 def mark_histograms(

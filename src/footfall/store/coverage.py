@@ -13,13 +13,14 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select
 
 from footfall.store.schema import channels, coverage_quarters
+from footfall.store.upserts import Upsert
 
 __all__ = [
     "declared_channels",
     "first_quarters",
     "load_marks",
     "quarter_rows",
-    "upsert_quarters",
+    "quarters",
 ]
 
 
@@ -63,19 +64,18 @@ def load_marks(
     return found
 
 
-def upsert_quarters(
-    conn: Connection, location_id: int, rows: Sequence[tuple[str, int, int, str]]
-) -> None:
-    """Write (channel, quarter start ms, covered seconds, marks text) rows."""
-    if not rows:
-        return
-    mark = _mark(conn)
-    conn.exec_driver_sql(
-        "INSERT INTO coverage_quarters (location_id, channel_id, quarter, covered_s, marks) "
-        f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark}) "
-        "ON CONFLICT (location_id, channel_id, quarter) DO UPDATE SET "
-        "covered_s = excluded.covered_s, marks = excluded.marks",
-        [(location_id, *row) for row in rows],
+def quarters(location_id: int, rows: Sequence[tuple[str, int, int, str]]) -> Upsert:
+    """(channel, quarter start ms, covered seconds, marks text) rows to write (send with
+    `upserts.run`): each replaces its quarter's row."""
+    return Upsert(
+        table="coverage_quarters",
+        columns=("location_id", "channel_id", "quarter", "covered_s", "marks"),
+        types=("int", "varchar", "bigint", "int", "text"),
+        conflict=(
+            "ON CONFLICT (location_id, channel_id, quarter) DO UPDATE SET "
+            "covered_s = excluded.covered_s, marks = excluded.marks"
+        ),
+        rows=[(location_id, *row) for row in rows],
     )
 
 

@@ -25,6 +25,7 @@ from footfall.domain.ingest import EventRow
 from footfall.domain.times import MS_PER_HOUR
 from footfall.store.ids import new_ids
 from footfall.store.schema import events
+from footfall.store.upserts import Upsert
 
 MS_PER_QUARTER: Final = 900_000
 
@@ -32,12 +33,12 @@ __all__ = [
     "MS_PER_QUARTER",
     "MissingPartition",
     "RollupKey",
-    "add_rollups",
     "coarser",
     "events_counted_in",
     "insert_new_events",
     "purge_location_before",
     "rollup_counts",
+    "rollups",
 ]
 
 
@@ -209,34 +210,33 @@ def coarser(counts: Counter[RollupKey], bucket_ms: int) -> Counter[RollupKey]:
     return out
 
 
-def add_rollups(
-    conn: Connection,
+def rollups(
     location_id: int,
     counts: Counter[RollupKey],
     *,
     table: str = "hourly_rollups",
     bucket: str = "hour",
-) -> None:
-    """Add counts to `hourly_rollups` (by UTC hour) or `quarter_rollups` (by quarter)."""
-    if not counts:
-        return
-    columns = f"(location_id, {bucket}, channel_id, trigger_id, event_type, origin, count)"
-    conflict = (
-        f"ON CONFLICT (location_id, {bucket}, channel_id, trigger_id, event_type, origin) "
-        f"DO UPDATE SET count = {table}.count + excluded.count"
-    )
-    rows = sorted(counts.items())  # one lock order for every writer of these rows
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(
-            f"INSERT INTO {table} {columns} VALUES ({_marks(conn, 7)}) {conflict}",
-            [(location_id, *key, count) for key, count in rows],
-        )
-        return
-    # PostgreSQL: one statement over arrays, not a statement per row (fewer messages).
-    conn.exec_driver_sql(
-        f"INSERT INTO {table} {columns} SELECT %s, * FROM unnest(%s::bigint[], "
-        f"%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::bigint[]) {conflict}",
-        (location_id, *(list(column) for column in zip(*((*k, c) for k, c in rows), strict=True))),
+) -> Upsert:
+    """Counts to add to `hourly_rollups` (by UTC hour) or `quarter_rollups` (by quarter);
+    send with `upserts.run`."""
+    return Upsert(
+        table=table,
+        columns=(
+            "location_id",
+            bucket,
+            "channel_id",
+            "trigger_id",
+            "event_type",
+            "origin",
+            "count",
+        ),
+        types=("int", "bigint", "varchar", "varchar", "varchar", "varchar", "bigint"),
+        conflict=(
+            f"ON CONFLICT (location_id, {bucket}, channel_id, trigger_id, event_type, origin) "
+            f"DO UPDATE SET count = {table}.count + excluded.count"
+        ),
+        # Sorted: one lock order for every writer of these rows.
+        rows=[(location_id, *key, count) for key, count in sorted(counts.items())],
     )
 
 

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_, or_, select, update
 
+from footfall.store import upserts
 from footfall.store.schema import revisions
+from footfall.store.upserts import Upsert
 
 __all__ = [
     "Mark",
@@ -27,6 +29,7 @@ __all__ = [
     "back_off",
     "due",
     "mark",
+    "marks",
     "revised_since",
     "settle",
 ]
@@ -46,23 +49,31 @@ class Revision:
     revised_at: int
 
 
-def mark(conn: Connection, location_id: int, kind: str, marks: Sequence[Mark], now: int) -> None:
-    if not marks:
-        return
-    p = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    conn.exec_driver_sql(
-        "INSERT INTO revisions (location_id, kind, trigger_id, hour, hour_end, channel_id, "
-        f"revised_at, pending_since) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) "
-        "ON CONFLICT (location_id, kind, trigger_id, hour) DO UPDATE SET "
-        "hour_end = excluded.hour_end, channel_id = excluded.channel_id, "
-        "revised_at = CASE WHEN excluded.revised_at > revisions.revised_at "
-        "THEN excluded.revised_at ELSE revisions.revised_at END, "
-        "pending_since = COALESCE(revisions.pending_since, excluded.pending_since)",
-        [
+def marks(location_id: int, kind: str, marks: Sequence[Mark], now: int) -> Upsert:
+    """The revision marks to write (send with `upserts.run`)."""
+    return Upsert(
+        table="revisions",
+        columns=(
+            "location_id", "kind", "trigger_id", "hour", "hour_end", "channel_id",
+            "revised_at", "pending_since",
+        ),
+        types=("int", "varchar", "varchar", "bigint", "bigint", "varchar", "bigint", "bigint"),
+        conflict=(
+            "ON CONFLICT (location_id, kind, trigger_id, hour) DO UPDATE SET "
+            "hour_end = excluded.hour_end, channel_id = excluded.channel_id, "
+            "revised_at = CASE WHEN excluded.revised_at > revisions.revised_at "
+            "THEN excluded.revised_at ELSE revisions.revised_at END, "
+            "pending_since = COALESCE(revisions.pending_since, excluded.pending_since)"
+        ),
+        rows=[
             (location_id, kind, trigger, hour, hour_end, channel, now, now)
             for trigger, channel, hour, hour_end in sorted(set(marks))
         ],
-    )
+    )  # fmt: skip
+
+
+def mark(conn: Connection, location_id: int, kind: str, marks_: Sequence[Mark], now: int) -> None:
+    upserts.run(conn, marks(location_id, kind, marks_, now))
 
 
 def revised_since(

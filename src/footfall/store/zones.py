@@ -29,6 +29,7 @@ from footfall.domain.stays import ZoneEvent
 from footfall.domain.zone_stats import QuarterStats
 from footfall.store.ids import new_ids
 from footfall.store.schema import histograms, locations, zone_progress, zone_quarters
+from footfall.store.upserts import Upsert
 
 __all__ = [
     "HistogramRow",
@@ -39,7 +40,6 @@ __all__ = [
     "hold_claim",
     "load_progress",
     "lock_location",
-    "mark_zone_events",
     "progress_of",
     "read_zone_events",
     "release_claim",
@@ -47,6 +47,7 @@ __all__ = [
     "snapshot_at",
     "write_histograms",
     "write_quarters",
+    "zone_events",
 ]
 
 ZONE_STAY_TYPES = ("RegionJoin", "RegionLeave")
@@ -97,30 +98,30 @@ def _key(location_id: int, trigger_id: str) -> ColumnElement[bool]:
     )
 
 
-def mark_zone_events(conn: Connection, location_id: int, rows: Iterable[EventRow]) -> None:
-    """Record, in the ingest transaction, which zone triggers got joins or leaves, and from
-    which instant on: the earliest event's own time, so the job's first hour is the one
-    holding it in any zone (a quarter-hour start may lie in the hour before where the
-    offset is not a whole quarter-hour)."""
+def zone_events(location_id: int, rows: Iterable[EventRow]) -> Upsert:
+    """For the ingest transaction: which zone triggers got joins or leaves, and from
+    which instant on (send with `upserts.run`): the earliest event's own time, so the
+    job's first hour is the one holding it in any zone (a quarter-hour start may lie in
+    the hour before where the offset is not a whole quarter-hour)."""
     earliest: dict[str, int] = {}
     for row in rows:
         trigger, when = row[3], row[11]
         if row[2] in ZONE_STAY_TYPES and when < earliest.get(trigger, when + 1):
             earliest[trigger] = when
-    if not earliest:
-        return
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    conn.exec_driver_sql(
-        "INSERT INTO zone_progress (location_id, trigger_id, first_event_ms, dirty_from, "
-        f"change_seq) VALUES ({mark}, {mark}, {mark}, {mark}, 1) "
-        "ON CONFLICT (location_id, trigger_id) DO UPDATE SET "
-        "first_event_ms = CASE WHEN excluded.first_event_ms < zone_progress.first_event_ms "
-        "THEN excluded.first_event_ms ELSE zone_progress.first_event_ms END, "
-        "dirty_from = CASE WHEN zone_progress.dirty_from IS NULL "
-        "OR excluded.dirty_from < zone_progress.dirty_from "
-        "THEN excluded.dirty_from ELSE zone_progress.dirty_from END, "
-        "change_seq = zone_progress.change_seq + 1",
-        [(location_id, t, when, when) for t, when in sorted(earliest.items())],
+    return Upsert(
+        table="zone_progress",
+        columns=("location_id", "trigger_id", "first_event_ms", "dirty_from", "change_seq"),
+        types=("int", "varchar", "bigint", "bigint", "bigint"),
+        conflict=(
+            "ON CONFLICT (location_id, trigger_id) DO UPDATE SET "
+            "first_event_ms = CASE WHEN excluded.first_event_ms < zone_progress.first_event_ms "
+            "THEN excluded.first_event_ms ELSE zone_progress.first_event_ms END, "
+            "dirty_from = CASE WHEN zone_progress.dirty_from IS NULL "
+            "OR excluded.dirty_from < zone_progress.dirty_from "
+            "THEN excluded.dirty_from ELSE zone_progress.dirty_from END, "
+            "change_seq = zone_progress.change_seq + 1"
+        ),
+        rows=[(location_id, t, when, when, 1) for t, when in sorted(earliest.items())],
     )
 
 
