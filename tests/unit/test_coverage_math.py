@@ -22,6 +22,7 @@ from footfall.domain.coverage import (
     QUARTER_S,
     MarksError,
     add_mark,
+    appended,
     covered_seconds,
     covered_spans,
     decode_marks,
@@ -167,3 +168,28 @@ def test_stored_marks_that_are_not_marks_are_refused() -> None:
             decode_marks(text, BASE)
     assert decode_marks("", BASE) == {}
     assert decode_marks("0,899x", BASE) == {BASE: True, BASE + 899: False}
+
+
+@settings(max_examples=300, deadline=None)
+@given(batches_strategy, st.integers(BASE - 200, BASE + 3 * QUARTER_S + 200), st.integers(1, 200))
+def test_a_latest_ok_mark_appended_gives_what_folding_gives(
+    batches: list[list[tuple[int, bool]]], second: int, after: int
+) -> None:
+    """`appended` (ingest's shortcut for a batch's latest second) either declines or
+    writes exactly the row `fold` writes, and then `fold` changes no other quarter. The
+    mark is anywhere, or `after` seconds past the last mark of a quarter (the usual)."""
+    rows = store_by_folding(batches)
+    with_marks = sorted(q for q, (marks, _) in rows.items() if marks)
+    if with_marks and after % 2:
+        second = max(rows[with_marks[after % len(with_marks)]][0]) + after
+    quarter = quarter_of(second)
+    if quarter not in rows:
+        return
+    marks, covered = rows[quarter]
+    shortcut = appended(encode_marks(marks, quarter), quarter, covered, second)
+    if shortcut is None:
+        return
+    loaded = {q: rows[q][0] for q in quarters_to_load({second: True}) if q in rows}
+    folded = fold(loaded, {second: True})
+    assert set(folded) == {quarter}
+    assert shortcut == (encode_marks(folded[quarter][0], quarter), folded[quarter][1])

@@ -33,6 +33,7 @@ __all__ = [
     "Marks",
     "MarksError",
     "add_mark",
+    "appended",
     "covered_seconds",
     "covered_spans",
     "decode_marks",
@@ -119,6 +120,31 @@ def decode_marks(text: str, quarter_s: int) -> Marks:
             raise MarksError(f"stored coverage marks {text[:40]!r}: bad mark {token!r}")
         add_mark(marks, quarter_s + int(digits), ok)
     return marks
+
+
+def appended(text: str, quarter_s: int, covered_s: int, second: int) -> tuple[str, int] | None:
+    """A quarter's marks text and covered seconds after one more ok mark at `second`, when
+    that mark is later than every mark of the quarter and not in its last 90 s (an events
+    batch of the latest second, the usual case); None otherwise (then `fold`).
+
+    Such a mark changes nothing before the quarter's last mark L, reaches no other quarter,
+    and within the quarter covers 90 s of its own: it adds 90 s when L is not ok, and the
+    seconds from L's 90 s to its own when L is ok. So the text is appended to and the figure
+    moved, without reading the quarter's other marks (a quarter may hold 900)."""
+    if not text or not 0 <= covered_s <= QUARTER_S:
+        return None
+    if not quarter_s <= second < quarter_s + QUARTER_S - COVER_S:
+        return None
+    token = text[text.rfind(",") + 1 :]
+    ok = not token.endswith("x")
+    digits = token if ok else token[:-1]
+    if not digits.isascii() or not digits.isdigit() or int(digits) >= QUARTER_S:
+        return None
+    last = quarter_s + int(digits)
+    if second <= last:
+        return None
+    gained = min(last + COVER_S, second) - last if ok else COVER_S
+    return f"{text},{second - quarter_s}", covered_s + gained
 
 
 def quarters_to_load(seconds: Iterable[int]) -> set[int]:

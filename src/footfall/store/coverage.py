@@ -41,8 +41,9 @@ def declared_channels(conn: Connection, location_id: int) -> set[str]:
 
 def load_marks(
     conn: Connection, location_id: int, channel_ids: Sequence[str], quarters: Sequence[int]
-) -> dict[tuple[str, int], str]:
-    """(channel, quarter start ms) -> stored marks text, for the rows that exist.
+) -> dict[tuple[str, int], tuple[str, int]]:
+    """(channel, quarter start ms) -> (stored marks text, covered seconds), for the rows
+    that exist.
 
     The quarters are listed, not given as a range: a batch mixing last year's events with
     today's reads a handful of rows, not every row in between."""
@@ -51,16 +52,16 @@ def load_marks(
     mark = _mark(conn)
     channel_list = ", ".join([mark] * len(channel_ids))
     wanted = sorted(set(quarters))
-    found: dict[tuple[str, int], str] = {}
+    found: dict[tuple[str, int], tuple[str, int]] = {}
     for start in range(0, len(wanted), _QUARTERS_PER_QUERY):
         chunk = wanted[start : start + _QUARTERS_PER_QUERY]
         result = conn.exec_driver_sql(
-            "SELECT channel_id, quarter, marks FROM coverage_quarters "
+            "SELECT channel_id, quarter, marks, covered_s FROM coverage_quarters "
             f"WHERE location_id = {mark} AND channel_id IN ({channel_list}) "
             f"AND quarter IN ({', '.join([mark] * len(chunk))})",
             (location_id, *channel_ids, *chunk),
         )
-        found.update({(str(c), int(q)): str(m) for c, q, m in result})
+        found.update({(str(c), int(q)): (str(m), int(s)) for c, q, m, s in result})
     return found
 
 
