@@ -323,3 +323,56 @@ def test_health(http: httpx.Client, engine: str) -> None:
     assert answer.status_code == 200
     assert answer.json()["status"] == "ok"
     assert answer.json()["database"] == engine
+
+
+def _with_lobby(config: dict[str, Any]) -> dict[str, Any]:
+    """`config` with one more Line trigger on the door camera."""
+    door, *others = config["channels"]
+    lobby = {"id": "t-lobby", "name": "Lobby", "type": "Line"}
+    return {**config, "channels": [{**door, "triggers": [*door["triggers"], lobby]}, *others]}
+
+
+def test_a_trigger_declared_just_now_takes_events_at_once(
+    http: httpx.Client, site: Site, db: Database
+) -> None:
+    """An agent (the Frigate bridge does this) declares a trigger the moment it first sees
+    it and sends its events right after: they are stored, not refused against the config
+    the server had cached a moment before."""
+    put_config(http, site.ingest_token)
+    assert post_events(http, site.ingest_token, [event(1)]).status_code == 200  # cached
+    put_config(http, site.ingest_token, _with_lobby(STORE_CONFIG))
+    answer = post_events(http, site.ingest_token, [event(2, trigger="t-lobby")])
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["result"] == {"accepted": 1, "duplicates": 0}
+    # An event for a trigger that was never declared is still refused, naming it.
+    refused = post_events(http, site.ingest_token, [event(3, trigger="t-nowhere")])
+    body = assert_error(refused, 422, 4)
+    assert body["result"][0]["field"] == "trigger_id"
+    assert stored_count(db) == 2
+
+
+def test_a_trigger_declared_through_another_process_takes_events_at_once(
+    site: Site, db: Database
+) -> None:
+    """Two processes, each with its own caches: a config declared through one is used by
+    the other for the next batch that needs it."""
+    from footfall.services.ingest import Ingest
+    from footfall.store.locations import get_location
+
+    first, second = Ingest(db), Ingest(db)
+    try:
+
+        def location() -> Any:
+            with db.read() as conn:
+                return get_location(conn, site.location_id)
+
+        first.put_config(location(), json.dumps(STORE_CONFIG).encode())
+        stale = location()  # what `second` keeps cached with the token
+        second.post_events(stale, json.dumps([event(1)]).encode())
+        first.put_config(location(), json.dumps(_with_lobby(STORE_CONFIG)).encode())
+        result = second.post_events(stale, json.dumps([event(2, trigger="t-lobby")]).encode())
+        assert (result.accepted, result.duplicates) == (1, 0)
+    finally:
+        first.close()
+        second.close()
+    assert stored_count(db) == 2

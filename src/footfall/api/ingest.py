@@ -221,10 +221,16 @@ async def _store_batch(
     # alone with SQLite. Only a cold trigger cache needs the database, in the pool.
     version = location.config_version
     while True:
-        if service.triggers_cached(location.id, version):
-            checked = service.check(decoded, version)
-        else:
-            checked = await run_in_threadpool(service.check, decoded, version)
+        try:
+            if service.triggers_cached(location.id, version):
+                checked = service.check(decoded, version)
+            else:
+                checked = await run_in_threadpool(service.check, decoded, version)
+        except Rejected as refused:
+            if refused.status != 422:
+                raise
+            # Refused against the cached config: final only against the current one.
+            checked = await run_in_threadpool(service.recheck, decoded, version)
         try:
             return await asyncio.wrap_future(service.submit(checked))
         except ConfigChanged as changed:

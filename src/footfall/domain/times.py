@@ -69,7 +69,8 @@ class InstantError(ValueError):
 # from texts that passed the full parse. Texts of the shape agents send
 # (`...:SS.mmm±HH:MM`, `...:SS.mmmZ`) then need only their seconds and milliseconds read,
 # each a dictionary lookup that also checks its digits: a batch repeats a few minutes
-# thousands of times, and this is 3x cheaper than a full parse.
+# thousands of times (measured per text: full parse 1.5 us, `parse_instant` from the
+# cache 0.9 us, `parse_instants`' loop 0.5 us).
 _MINUTES: dict[str, int] = {}
 _MINUTES_MAX = 4096  # a few days of minutes; then it starts afresh
 _SECOND_MS: Final = {f"{s:02d}": s * 1000 for s in range(60)}

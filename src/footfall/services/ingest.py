@@ -9,9 +9,11 @@ Invariants:
 - Validation runs outside any transaction, against the triggers of a known config version;
   the write re-checks that version under the lock (`ConfigChanged` asks the caller to
   validate again if an agent changed its config in between).
-- The batch's transaction also records, in small functions of their own (issue 17), the
-  coverage it proves (a heartbeat for each channel it carries) and the totals hours its
-  new events revise; a heartbeat request folds its marks under the same location lock.
+- The batch's transaction also records (issue 17) the coverage it proves (a heartbeat
+  for each channel it carries) and the totals hours its new events revise; a heartbeat
+  request folds its marks under the same location lock. Everything written after the
+  events (rollups, zone marks, coverage, revisions) is described as upserts and sent
+  together (`store.upserts`: one statement on PostgreSQL).
 
 A batch goes through three steps — `decode`, `check`, `submit` — so the HTTP layer can
 run the CPU-bound ones where they cost least; `post_events` chains them for other callers.
@@ -213,11 +215,15 @@ class Ingest:
 
         Versions only grow, and `version` is a hint (a location row cached with its token
         for a few seconds, older than a config the cache has since loaded): a newer cached
-        config is the better guess, and the write re-checks it under the location's lock.
+        config is the better guess. A batch it accepts is checked again under the
+        location's lock (`ConfigChanged`); one it refuses, by `recheck`.
         """
         cached = self._triggers.get(location_id)
         if cached is not None and cached[0] >= version:
             return cached
+        return self._load_triggers(location_id, version)
+
+    def _load_triggers(self, location_id: int, version: int) -> tuple[int, dict[str, TriggerRow]]:
         with self.db.read() as conn:
             current = location_store.get_location(conn, location_id)
             triggers = location_store.load_triggers(conn, location_id)
@@ -227,11 +233,24 @@ class Ingest:
         return loaded
 
     def check(self, batch: DecodedBatch, version: int) -> CheckedBatch:
-        """Validate against the triggers of `version` (CPU only when they are cached).
+        """Validate against the triggers of `version` or a later cached config (CPU only
+        when they are cached).
 
-        Raises Rejected (413/422) listing every problem.
+        Raises Rejected (413/422) listing every problem; a 422 is final only after
+        `recheck` (the cached config may be older than the location's current one).
         """
-        version, triggers = self._triggers_at(batch.location_id, version)
+        return self._check_against(batch, *self._triggers_at(batch.location_id, version))
+
+    def recheck(self, batch: DecodedBatch, version: int) -> CheckedBatch:
+        """`check` again a batch it refused, against the location's current config: an
+        agent (through another request, or another process) may have declared the
+        triggers it uses since the cache loaded its config. Refusals are rare; this costs
+        them one read."""
+        return self._check_against(batch, *self._load_triggers(batch.location_id, version))
+
+    def _check_against(
+        self, batch: DecodedBatch, version: int, triggers: dict[str, TriggerRow]
+    ) -> CheckedBatch:
         try:
             rows, problems = check_events(
                 batch.location_id,
@@ -351,7 +370,12 @@ class Ingest:
             decoded = self.decode(location, body)
             version = location.config_version
             while True:
-                checked = self.check(decoded, version)
+                try:
+                    checked = self.check(decoded, version)
+                except Rejected as refused:
+                    if refused.status != 422:
+                        raise
+                    checked = self.recheck(decoded, version)
                 try:
                     return self.submit(checked).result()
                 except ConfigChanged as changed:

@@ -80,7 +80,7 @@ def late_event_marks(location_id: int, timezone: str, rows: Sequence[EventRow], 
     Costs one comparison on the usual batch (events of the last minute); a late one
     groups its events by quarter-hour first and finds each quarter's local hour once.
     """
-    none = store.marks(location_id, "totals", [], now)
+    none = store.marks_upsert(location_id, "totals", [], now)
     if not rows:
         return none
     oldest = min(map(itemgetter(11), rows))
@@ -116,7 +116,7 @@ def late_event_marks(location_id: int, timezone: str, rows: Sequence[EventRow], 
             t = row[11]
             if row[3] == trigger and quarter <= t < quarter + _MS_PER_QUARTER and t < final_before:
                 marks.add((trigger, channel, *hour_of(t)))
-    return store.marks(location_id, "totals", sorted(marks), now)
+    return store.marks_upsert(location_id, "totals", sorted(marks), now)
 
 
 def mark_histograms(

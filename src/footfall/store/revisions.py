@@ -1,9 +1,10 @@
 """Revision marks: per trigger, kind and local hour, when it was last revised and whether
 a `revisions` webhook still has to announce it.
 
-`mark` runs in the transaction that revises (ingest, the histogram job): one upsert that
-keeps the latest `revised_at` and the earliest still-pending instant, so a burst of late
-data for an hour is one pending mark. `due` picks marks to announce, on PostgreSQL
+`mark` runs in the transaction that revises (the histogram job; ingest sends the same
+upsert, `marks_upsert`, with its others): one upsert that keeps the latest `revised_at`
+and the earliest still-pending instant, so a burst of late data for an hour is one
+pending mark. `due` picks marks to announce, on PostgreSQL
 `FOR UPDATE SKIP LOCKED` (another process announcing at the same time skips them, and a
 writer revising one of them waits for this transaction), and `settle` clears a mark in
 the same transaction as the deliveries it created.
@@ -29,7 +30,7 @@ __all__ = [
     "back_off",
     "due",
     "mark",
-    "marks",
+    "marks_upsert",
     "revised_since",
     "settle",
 ]
@@ -49,8 +50,8 @@ class Revision:
     revised_at: int
 
 
-def marks(location_id: int, kind: str, marks: Sequence[Mark], now: int) -> Upsert:
-    """The revision marks to write (send with `upserts.run`)."""
+def marks_upsert(location_id: int, kind: str, hours: Sequence[Mark], now: int) -> Upsert:
+    """The revision marks of these hours, to write with `upserts.run`."""
     return Upsert(
         table="revisions",
         columns=(
@@ -67,13 +68,13 @@ def marks(location_id: int, kind: str, marks: Sequence[Mark], now: int) -> Upser
         ),
         rows=[
             (location_id, kind, trigger, hour, hour_end, channel, now, now)
-            for trigger, channel, hour, hour_end in sorted(set(marks))
+            for trigger, channel, hour, hour_end in sorted(set(hours))
         ],
     )  # fmt: skip
 
 
-def mark(conn: Connection, location_id: int, kind: str, marks_: Sequence[Mark], now: int) -> None:
-    upserts.run(conn, marks(location_id, kind, marks_, now))
+def mark(conn: Connection, location_id: int, kind: str, hours: Sequence[Mark], now: int) -> None:
+    upserts.run(conn, marks_upsert(location_id, kind, hours, now))
 
 
 def revised_since(
