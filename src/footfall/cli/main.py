@@ -418,7 +418,7 @@ def agent_eval(
     ] = None,
     data: Annotated[
         Path | None,
-        typer.Option(help="The real footage (default: $FOOTFALL_REAL_DATA, ../shared/data/real)."),
+        typer.Option(help="The real footage (default: $FOOTFALL_REAL_DATA; see docs/agent.md)."),
     ] = None,
     frames: Annotated[int | None, typer.Option(help="Only the first N frames.", min=1)] = None,
     line: Annotated[
@@ -440,7 +440,10 @@ def agent_eval(
         fail(f"the agent needs its extra: pip install 'footfall[agent]' ({exc.name} is missing)")
     where = ev.data_dir(data)
     if where is None:
-        fail(f"no real footage at {data or '$' + ev.ENV + ' or ../shared/data/real'}")
+        fail(
+            f"no real footage at {data or '$' + ev.ENV}: point --data or ${ev.ENV} at the "
+            "evaluation sequences and their truth.py (see docs/agent.md)"
+        )
     names = sequence or list(ev.SEQUENCES)
     unknown = [n for n in names if n not in ev.SEQUENCES]
     if unknown:

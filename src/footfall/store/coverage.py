@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
 
+from footfall.store.db import placeholder
 from footfall.store.schema import channels, coverage_quarters
 from footfall.store.upserts import Upsert
 
@@ -25,10 +26,6 @@ __all__ = [
 
 
 _QUARTERS_PER_QUERY = 500  # parameters per statement: well under both engines' limits
-
-
-def _mark(conn: Connection) -> str:
-    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
 def declared_channels(conn: Connection, location_id: int) -> set[str]:
@@ -49,7 +46,7 @@ def load_marks(
     today's reads a handful of rows, not every row in between."""
     if not channel_ids or not quarters:
         return {}
-    mark = _mark(conn)
+    mark = placeholder(conn)
     channel_list = ", ".join([mark] * len(channel_ids))
     wanted = sorted(set(quarters))
     found: dict[tuple[str, int], tuple[str, int]] = {}

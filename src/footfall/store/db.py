@@ -36,7 +36,7 @@ from sqlalchemy.exc import ArgumentError
 from footfall.domain.sealing import Keyring, UnknownKey
 from footfall.store.secret_key import ENV, key_file_for, keyring_from
 
-__all__ = ["Database", "DatabaseURLError", "normalize_url"]
+__all__ = ["Database", "DatabaseURLError", "normalize_url", "placeholder"]
 
 Dialect = Literal["sqlite", "postgresql"]
 SQLiteSync = Literal["FULL", "NORMAL"]
@@ -191,3 +191,8 @@ class Database:
         stay open until the garbage collector finds it."""
         event.listen(self.engine.pool, "checkin", _close_on_checkin)
         self.engine.dispose()
+
+
+def placeholder(conn: Connection) -> str:
+    """The driver's positional parameter mark, for statements sent straight to it."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"

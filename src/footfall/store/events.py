@@ -23,6 +23,7 @@ from sqlalchemy import Connection, delete, select
 
 from footfall.domain.ingest import EventRow
 from footfall.domain.times import MS_PER_HOUR
+from footfall.store.db import placeholder
 from footfall.store.ids import new_ids
 from footfall.store.schema import events
 from footfall.store.upserts import Upsert
@@ -67,7 +68,7 @@ _COPY_TYPES: Final = (
 
 
 def _marks(conn: Connection, count: int) -> str:
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    mark = placeholder(conn)
     return ", ".join([mark] * count)
 
 
@@ -79,7 +80,7 @@ def _insert_rows(conn: Connection, columns: str, rows: Sequence[tuple[object, ..
     releases the GIL once), and saves round trips on PostgreSQL.
     """
     width = len(rows[0])
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    mark = placeholder(conn)
     group = "(" + ", ".join([mark] * width) + ")"
     inserted = 0
     for start in range(0, len(rows), _ROWS_PER_STATEMENT):

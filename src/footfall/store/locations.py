@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection, Table, func, insert, select, update
 
+from footfall.store.db import placeholder
 from footfall.store.schema import channels, locations, triggers
 from footfall.store.tokens import find_token, insert_token
 
@@ -153,7 +154,7 @@ def lock_and_touch(conn: Connection, location_id: int, now: int) -> LockedLocati
     paging rule relies on it). Sent straight to the driver: once per batch on the hot
     path, where building the statement with SQLAlchemy cost more than running it.
     """
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    mark = placeholder(conn)
     row = conn.exec_driver_sql(
         f"UPDATE locations SET last_seen_at = {mark} WHERE id = {mark} "
         "RETURNING config_version, webhooks_version, timezone",

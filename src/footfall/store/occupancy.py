@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, delete, insert, select, true, update
 
+from footfall.store.db import placeholder
 from footfall.store.ids import new_ids
 from footfall.store.schema import events, occupancy_audit, occupancy_counters, queues
 
@@ -216,7 +217,7 @@ def insert_audit(conn: Connection, row: AuditRow, *, if_new: bool = False) -> bo
     Returns whether it was written."""
     values = dict(row.__dict__)
     if if_new:
-        p = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        p = placeholder(conn)
         columns = ", ".join(values)
         return bool(
             conn.exec_driver_sql(

@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, func,
 from footfall.domain.ingest import EventRow
 from footfall.domain.stays import ZoneEvent
 from footfall.domain.zone_stats import QuarterStats
+from footfall.store.db import placeholder
 from footfall.store.ids import new_ids
 from footfall.store.schema import histograms, locations, zone_progress, zone_quarters
 from footfall.store.upserts import Upsert
@@ -194,7 +195,7 @@ def read_zone_events(
     database: the histogram job reads 100k of these per day of a busy site, and building
     a row object per event would cost more than the query.
     """
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    mark = placeholder(conn)
     result = conn.exec_driver_sql(
         "SELECT event_time, record_id, object_id, "
         "CASE WHEN event_type = 'RegionJoin' THEN 1 ELSE 0 END "
