@@ -7,7 +7,7 @@ names the variable and the expected form, raised before anything starts.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -17,8 +17,10 @@ __all__ = [
     "DEFAULT_RETENTION_DAYS",
     "MIN_ADMIN_TOKEN_LENGTH",
     "MIN_RETENTION_DAYS",
+    "SECRET_VARIABLES",
     "ConfigError",
     "Settings",
+    "read_secret_files",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite:///footfall.db"
@@ -30,6 +32,16 @@ MIN_RETENTION_DAYS = 2.0
 # stays off (and says why) rather than run with one.
 MIN_ADMIN_TOKEN_LENGTH = 24
 LOG_FORMATS = ("text", "json")
+# The settings that carry a secret: each can also be given as `NAME_FILE`, the path of a
+# file holding it (Docker and Compose secrets, Kubernetes secret volumes), so that it need
+# not sit in the environment, where `docker inspect` and /proc/PID/environ show it.
+SECRET_VARIABLES = (
+    "FOOTFALL_DATABASE_URL",
+    "FOOTFALL_SECRET_KEY",
+    "FOOTFALL_ADMIN_TOKEN",
+    "FOOTFALL_METRICS_TOKEN",
+    "FOOTFALL_MQTT_URL",
+)
 
 
 class ConfigError(ValueError):
@@ -56,6 +68,27 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     if raw in ("1", "true", "yes"):
         return True
     raise ConfigError(f"{name}={env.get(name)!r}: expected 1 (on) or 0 (off)")
+
+
+def read_secret_files(env: MutableMapping[str, str]) -> None:
+    """Set each secret variable from its `NAME_FILE` (the file's text, without the final
+    newline editors add). Called once when a process starts, before anything reads the
+    environment, so every part of Footfall (and every worker process) sees the value."""
+    for name in SECRET_VARIABLES:
+        path = env.get(f"{name}_FILE")
+        if not path:
+            continue
+        if env.get(name):
+            raise ConfigError(f"{name} and {name}_FILE are both set: keep one of them")
+        try:
+            with open(path, encoding="utf-8") as file:
+                value = file.read().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise ConfigError(f"{name}_FILE={path!r}: cannot read it ({reason})") from None
+        if not value.strip():
+            raise ConfigError(f"{name}_FILE={path!r}: the file is empty")
+        env[name] = value
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 A JSON line always carries `time` (UTC, ISO 8601 with milliseconds), `level`, `logger` and
 `message`; while a request is served, also its `request_id` and, once known, the
-`location_id` it acts for (an ingest token names one location). Extra fields given with
+`location_id` it acts for (an ingest token names one location) or the `key_id` of the read
+API key that signed it. Extra fields given with
 `extra={...}` follow; a traceback goes in `exc_info` as one string, so a line never breaks.
 
 The request context is one mutable object per request in a context variable: the HTTP
@@ -23,11 +24,13 @@ from typing import Any
 __all__ = [
     "JsonFormatter",
     "RequestContext",
+    "bind_key",
     "bind_location",
     "configure",
     "current_request",
     "dict_config",
     "end_request",
+    "json_line",
     "start_request",
 ]
 
@@ -36,6 +39,7 @@ __all__ = [
 class RequestContext:
     request_id: str
     location_id: int | None = None
+    key_id: int | None = None
 
 
 _REQUEST: ContextVar[RequestContext | None] = ContextVar("footfall_request", default=None)
@@ -61,6 +65,13 @@ def bind_location(location_id: int) -> None:
         context.location_id = location_id
 
 
+def bind_key(key_id: int) -> None:
+    """The request being served was signed with this read-API key (shown in its log lines)."""
+    context = _REQUEST.get()
+    if context is not None:
+        context.key_id = key_id
+
+
 # Attributes every LogRecord has: anything else on a record came from `extra=` (except
 # uvicorn's terminal-coloured copy of the message).
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -83,6 +94,8 @@ class JsonFormatter(logging.Formatter):
             line["request_id"] = context.request_id
             if context.location_id is not None:
                 line["location_id"] = context.location_id
+            if context.key_id is not None:
+                line["key_id"] = context.key_id
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_") and key not in line:
                 line[key] = value
@@ -91,6 +104,12 @@ class JsonFormatter(logging.Formatter):
         elif record.exc_text:
             line["exc_info"] = record.exc_text
         return json.dumps(line, default=str, ensure_ascii=False)
+
+
+def json_line(logger: str, level: int, message: str) -> str:
+    """One log line in the JSON format, for what is written before logging is set up."""
+    record = logging.LogRecord(logger, level, "", 0, message, None, None)
+    return JsonFormatter().format(record)
 
 
 def dict_config(*, access_log: bool = True) -> dict[str, Any]:

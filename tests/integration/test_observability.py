@@ -20,11 +20,20 @@ from footfall.api.metrics import DatabaseCollector
 from footfall.config import Settings
 from footfall.domain.histogram import hour_start
 from footfall.logs import JsonFormatter
-from footfall.services import webhooks
+from footfall.services import management, webhooks
 from footfall.services.analytics import compute_histograms
 from footfall.store.db import Database
 from tests.conftest import PG_SECRET_KEY, RunningServer, Site
-from tests.helpers import bearer, event, ingest_directly, iso, ok, post_events, put_config
+from tests.helpers import (
+    Signer,
+    bearer,
+    event,
+    ingest_directly,
+    iso,
+    ok,
+    post_events,
+    put_config,
+)
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -68,7 +77,7 @@ def test_ingest_counters_move_by_exactly_what_was_ingested(http: httpx.Client, s
     assert moved(before, after, requests, **route, status="422") == 1
     assert value(after, "footfall_database_up") == 1
     assert value(after, "footfall_locations_online") == 1
-    for gauge in ("footfall_webhook_deliveries_pending", "footfall_histogram_job_lag_seconds"):
+    for gauge in ("footfall_webhook_deliveries_pending", "footfall_analytics_lag_seconds"):
         assert (gauge, ()) in after
     assert ("footfall_webhook_delivery_seconds_count", ()) in after
 
@@ -114,14 +123,14 @@ def test_database_gauges(db: Database, site: Site) -> None:
     assert gauges(now) == {
         "footfall_database_up": 1,
         "footfall_webhook_deliveries_pending": 2,  # one per batch, no dispatcher running
-        "footfall_histogram_job_lag_seconds": (now - first_hour_end) / 1000,
+        "footfall_analytics_lag_seconds": (now - first_hour_end) / 1000,
         "footfall_locations_online": 1,
     }
     # Ten minutes on, after the job has run (it runs every minute): another hour may have
     # ended meanwhile, and the job has computed it too.
     compute_histograms(db, clock=lambda: now + 10 * 60_000)
     later = gauges(now + 10 * 60_000)
-    assert later["footfall_histogram_job_lag_seconds"] == 0
+    assert later["footfall_analytics_lag_seconds"] == 0
     assert later["footfall_locations_online"] == 0  # not seen for 10 minutes
 
 
@@ -204,8 +213,26 @@ def test_json_logs_carry_the_request_and_location_ids(
     assert ingest_line["route"] == "/ingest/v1/events"
     assert datetime.fromisoformat(ingest_line["time"]).tzinfo is not None
     assert ingest_line["message"] == "POST /ingest/v1/events 200"
+    assert ingest_line["client"] == "127.0.0.1"
     health_line = next(r for r in records if r.get("request_id") == generated)
     assert "location_id" not in health_line
+    assert "key_id" not in health_line
+
+
+def test_json_access_lines_name_the_read_key(
+    http: httpx.Client, db: Database, site: Site, json_lines: list[str]
+) -> None:
+    signer = Signer(site.public_key, site.secret)
+    assert signer.get(http, "/locations").status_code == 200
+    wrong = Signer(site.public_key, "not-the-secret", start_nonce=1000)
+    assert wrong.get(http, "/locations").status_code == 401
+    lines = [json.loads(line) for line in json_lines]
+    reads = [r for r in lines if r.get("route") == "/service/api/v1/locations"]
+    assert [(r["status"], r.get("key_id")) for r in reads] == [
+        (200, management.list_keys(db, site.account_id)[0].id),
+        (401, None),  # the signature failed: the request acted for no key
+    ]
+    assert all(r["client"] == "127.0.0.1" for r in reads)
 
 
 def test_json_formatter_keeps_a_traceback_on_one_line() -> None:

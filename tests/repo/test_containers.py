@@ -5,6 +5,7 @@ compose runs Footfall with PostgreSQL and Mosquitto and migrates first)."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -14,6 +15,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from footfall.config import SECRET_VARIABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,23 +72,104 @@ def compose() -> dict[str, Any]:
     return loaded
 
 
-def test_compose_runs_footfall_with_postgresql_and_mosquitto() -> None:
+def test_compose_runs_footfall_with_postgresql_and_mosquitto(tmp_path: Path) -> None:
     services = compose()["services"]
-    assert {"footfall", "postgres", "mosquitto", "migrate"} <= set(services)
+    assert {"footfall", "postgres", "mosquitto", "migrate", "prometheus", "grafana"} <= set(
+        services
+    )
     footfall = services["footfall"]
     env = footfall["environment"]
-    assert env["FOOTFALL_DATABASE_URL"].startswith("postgresql://")
-    assert "@postgres:5432/" in env["FOOTFALL_DATABASE_URL"]
+    assert env["FOOTFALL_DATABASE_URL_FILE"] == "/run/secrets/database_url"
     assert env["FOOTFALL_MQTT_URL"] == "mqtt://mosquitto:1883"
+    # The secrets script writes the server's URL with PostgreSQL's own password.
+    secrets = made_secrets(tmp_path)
+    password = secrets["postgres_password"]
+    assert secrets["database_url"] == f"postgresql://footfall:{password}@postgres:5432/footfall"
     # The schema is migrated (once) before the server starts, on a healthy database.
     assert footfall["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert services["migrate"]["command"] == ["init"]
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
-    assert "healthcheck" in services["postgres"]
-    for volume in services["mosquitto"]["volumes"]:
-        source = volume.split(":")[0]
-        if source.startswith("./"):
-            assert (ROOT / source).is_file(), source
+    for name, service in services.items():
+        for volume in service.get("volumes", ()):
+            source = volume.split(":")[0]
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), f"{name}: {source}"
+
+
+def made_secrets(tmp_path: Path) -> dict[str, str]:
+    """What deploy/make-secrets.sh writes, run in a copy of the repository's files."""
+    shutil.copytree(ROOT / "deploy", tmp_path / "deploy")
+    done = subprocess.run(
+        ["sh", str(tmp_path / "deploy" / "make-secrets.sh")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    folder = tmp_path / "secrets"
+    assert folder.stat().st_mode & 0o077 == 0, "the secrets folder must be private"
+    return {file.name: file.read_text().rstrip("\n") for file in folder.iterdir()}
+
+
+def test_compose_is_fit_for_the_internet(tmp_path: Path) -> None:
+    loaded = compose()
+    services = loaded["services"]
+    declared = set(loaded["secrets"])
+    # Every secret is a file the script makes, mounted where a `*_FILE` setting points.
+    assert set(made_secrets(tmp_path)) == declared
+    for name, service in services.items():
+        env = service.get("environment", {})
+        for variable in SECRET_VARIABLES:
+            value = env.get(variable)
+            # A URL without user and password (the broker's here) carries no secret.
+            plain_url = variable.endswith("_URL") and "@" not in str(value)
+            assert value is None or plain_url, f"{name}: {variable} as plain environment"
+        for variable, value in env.items():
+            if variable.endswith("_FILE"):
+                secret = value.removeprefix("/run/secrets/")
+                assert secret in service.get("secrets", ()), f"{name}: {variable}"
+        # Each service says what it runs, and how to tell it is healthy.
+        assert "image" in service or "build" in service, name
+        assert "healthcheck" in service or name == "migrate", name
+        for port in service.get("ports", ()):
+            host = port.rsplit(":", 2)[0]
+            assert host in ("127.0.0.1", "${FOOTFALL_BIND_ADDRESS:-127.0.0.1}"), (name, port)
+    assert services["footfall"]["build"] == services["migrate"]["build"] == "."
+    footfall_env = services["footfall"]["environment"]
+    assert footfall_env["FOOTFALL_METRICS_TOKEN_FILE"] == "/run/secrets/metrics_token"
+    scrape = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    [job] = scrape["scrape_configs"]
+    assert job["authorization"]["credentials_file"] == "/run/secrets/metrics_token"
+
+
+def test_the_compose_cli_accepts_the_file(tmp_path: Path) -> None:
+    cli = shutil.which("docker-compose")
+    command = [cli] if cli else None
+    if command is None and shutil.which("docker"):
+        probe = subprocess.run(["docker", "compose", "version"], capture_output=True)
+        command = ["docker", "compose"] if probe.returncode == 0 else None
+    if command is None:
+        message = "no Compose CLI: apt-get install docker-compose"
+        if os.environ.get("CI"):  # .ci/run installs it: there, a missing tool is a failure
+            pytest.fail(message)
+        pytest.skip(message)
+    done = subprocess.run(
+        [
+            *command,
+            "--project-directory",
+            str(ROOT),
+            "-f",
+            str(ROOT / "compose.yaml"),
+            "config",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COMPOSE_PROJECT_NAME": "footfall"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stderr.strip() == "", done.stderr  # not even a warning
 
 
 def test_every_setting_compose_uses_is_documented() -> None:

@@ -178,7 +178,12 @@ async def post_events(request: Request, location: LocationDep) -> Response:
         telemetry.count_ingest(rejected=len(decoded.events) if decoded is not None else 0)
         await run_in_threadpool(service.mark_seen, location.id)
         return _rejected(exc)
-    telemetry.count_ingest(accepted=result.accepted, duplicates=result.duplicates)
+    telemetry.count_ingest(
+        accepted=result.accepted,
+        duplicates=result.duplicates,
+        location_id=location.id,
+        stored_by_type=result.stored_by_type,
+    )
     return success({"accepted": result.accepted, "duplicates": result.duplicates})
 
 

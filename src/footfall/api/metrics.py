@@ -8,8 +8,16 @@ every other secret). Everything exported:
   webhook attempt latencies) or, under `footfall serve --workers N`, their sum over every
   worker (prometheus_client's multiprocess mode, files in `PROMETHEUS_MULTIPROC_DIR`);
 - gauges read from the database at scrape time (`services.observability`), the same in
-  every process: `footfall_webhook_deliveries_pending`, `footfall_histogram_job_lag_seconds`,
-  `footfall_locations_online`, and `footfall_database_up` (0 when it could not be read).
+  every process: `footfall_webhook_deliveries_pending`, `footfall_analytics_lag_seconds`,
+  `footfall_locations_online`, and `footfall_database_up` (0 when it could not be read);
+- the business figures, also read at scrape time (`services.live_figures`): every
+  occupancy counter's `footfall_occupancy` and `footfall_occupancy_capacity`, every queue's
+  `footfall_queue_length` and `footfall_queue_wait_seconds`, labelled `location_id`,
+  `counter_id` / `queue_id` and `name` (one series per counter or queue an operator
+  defined).
+
+Names follow Prometheus' conventions so that `promtool check metrics` finds nothing: base
+units, `_total` only on counters, no type name (`histogram`, `counter`...) inside a name.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from prometheus_client.registry import Collector
 from starlette.responses import Response
 
 from footfall.domain.times import now_ms
+from footfall.services.live_figures import LiveFigures, read_live_figures
 from footfall.services.observability import read_gauges
 from footfall.store.db import Database
 
@@ -60,9 +69,9 @@ class DatabaseCollector(Collector):
             value=values.webhook_deliveries_pending,
         )
         yield GaugeMetricFamily(
-            "footfall_histogram_job_lag_seconds",
-            "How long ago the oldest completed local hour not yet computed by the histogram "
-            "job ended, over every Zone trigger (0: up to date).",
+            "footfall_analytics_lag_seconds",
+            "How long ago the oldest completed local hour not yet computed by the analytics "
+            "(histogram) job ended, over every Zone trigger (0: up to date).",
             value=values.histogram_job_lag_seconds,
         )
         yield GaugeMetricFamily(
@@ -70,6 +79,48 @@ class DatabaseCollector(Collector):
             "Locations whose agent called the ingest API in the last 5 minutes.",
             value=values.locations_online,
         )
+        try:
+            figures = read_live_figures(self.db, now=self.clock())
+        except Exception:
+            log.exception("metrics: cannot compute the occupancy and queue figures")
+            return
+        yield from _business(figures)
+
+
+def _business(figures: LiveFigures) -> Iterator[Metric]:
+    counter_labels = ["location_id", "counter_id", "name"]
+    occupancy = GaugeMetricFamily(
+        "footfall_occupancy",
+        "Occupancy counter value now (as GET /occupancy).",
+        labels=counter_labels,
+    )
+    capacity = GaugeMetricFamily(
+        "footfall_occupancy_capacity",
+        "Occupancy counter capacity (counters without one are not listed).",
+        labels=counter_labels,
+    )
+    for c in figures.counters:
+        labels = [str(c.location_id), str(c.counter_id), c.name]
+        occupancy.add_metric(labels, c.occupancy)
+        if c.capacity is not None:
+            capacity.add_metric(labels, c.capacity)
+    queue_labels = ["location_id", "queue_id", "name"]
+    length = GaugeMetricFamily(
+        "footfall_queue_length",
+        "Objects in the queue's zone now (as GET /queues).",
+        labels=queue_labels,
+    )
+    wait = GaugeMetricFamily(
+        "footfall_queue_wait_seconds",
+        "Mean stay of the objects that left the queue in the last 15 minutes (0 when none).",
+        labels=queue_labels,
+    )
+    for q in figures.queues:
+        labels = [str(q.location_id), str(q.queue_id), q.name]
+        length.add_metric(labels, q.length)
+        wait.add_metric(labels, q.wait_seconds)
+    # A family with no series says nothing: it is left out (a site with no queues yet).
+    yield from (family for family in (occupancy, capacity, length, wait) if family.samples)
 
 
 class _ThisProcess(Collector):

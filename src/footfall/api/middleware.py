@@ -4,10 +4,13 @@
   digits, `.`, `_`, `-`), else a new random one; it is echoed in the answer's
   `X-Request-ID` and carried by every log line written for the request (`footfall.logs`).
 - `footfall_http_request_duration_seconds` is labelled by the route's template
-  (`/feed/report/{token}`, never the token itself), so a scan of random paths cannot grow
-  the number of series: unknown paths are all `unmatched`.
-- `footfall.access` logs one line per request (method, path, route, status, milliseconds),
-  shown in the JSON log format.
+  (`/feed/report/{token}`, never the token itself; `/docs`, `/openapi.json` and the
+  dashboard's `/assets/{path}` too), so a scan of random paths cannot grow the number of
+  series: only paths no route serves are `unmatched`.
+- `footfall.access` logs one line per request (client address, method, path, route,
+  status, milliseconds), shown in the JSON log format. The client address is the TCP
+  peer's, or the one `X-Forwarded-For` names when uvicorn trusts the peer as a proxy
+  (`footfall serve` passes it the proxies the operator configured, docs/operations.md).
 
 A plain ASGI middleware (no BaseHTTPMiddleware): it costs a clock read and a dict update
 per request and never buffers a body.
@@ -21,6 +24,7 @@ import secrets
 import time
 
 from starlette.datastructures import MutableHeaders
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from footfall import logs
@@ -42,7 +46,25 @@ def _request_id(scope: Scope) -> str:
 def _route(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
-    return path if isinstance(path, str) and path else "unmatched"
+    if isinstance(path, str) and path:
+        return path
+    # Starlette's own routes (the OpenAPI document, /docs) do not put themselves in the
+    # scope as FastAPI's do, but leave the endpoint that served the request there; a mount
+    # (the dashboard's /assets) leaves its path in `root_path`.
+    endpoint = scope.get("endpoint")
+    mounted_at = scope.get("root_path", "")[len(scope.get("app_root_path", "")) :]
+    for candidate in getattr(getattr(scope.get("app"), "router", None), "routes", ()):
+        if isinstance(candidate, Mount):
+            if mounted_at and candidate.path == mounted_at:
+                return f"{candidate.path}/{{path}}"
+        elif endpoint is not None and getattr(candidate, "endpoint", None) is endpoint:
+            return str(getattr(candidate, "path", "unmatched"))
+    return "unmatched"
+
+
+def _client(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else ""
 
 
 class RequestObserver:
@@ -73,12 +95,14 @@ class RequestObserver:
             method = scope.get("method", "")
             HTTP_REQUEST_SECONDS.labels(route, method, str(status)).observe(elapsed)
             if access.isEnabledFor(logging.INFO):
+                client = _client(scope)
                 access.info(
                     "%s %s %d",
                     method,
                     scope.get("path", ""),
                     status,
                     extra={
+                        "client": client,
                         "method": method,
                         "path": scope.get("path", ""),
                         "route": route,

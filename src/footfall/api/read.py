@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from footfall import logs
 from footfall.domain.read_params import ParamError, Params
 from footfall.services.errors import NotFoundError
 from footfall.services.read_auth import ApiCaller, AuthFailure, authenticate_request
@@ -53,7 +54,7 @@ def _request_uri(request: Request) -> str:
 def authenticate(request: Request) -> ApiCaller:
     nonces = request.query_params.getlist("nonce")
     try:
-        return authenticate_request(
+        caller = authenticate_request(
             request.app.state.db,
             public_key=request.headers.get("x-key"),
             signature=request.headers.get("x-sign"),
@@ -66,6 +67,8 @@ def authenticate(request: Request) -> ApiCaller:
         if failure.retry_after is not None:
             headers = {"Retry-After": str(failure.retry_after)}
         raise ApiError(failure.status, failure.code, failure.message, headers) from None
+    logs.bind_key(caller.key_id)
+    return caller
 
 
 CallerDep = Annotated[ApiCaller, Depends(authenticate)]

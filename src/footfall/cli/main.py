@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from footfall.cli.feeds_commands import feeds_app
 from footfall.cli.output import emit, emit_table, fail, reporting_errors
 from footfall.cli.webhooks_commands import webhooks_app
 from footfall.cli.zones_commands import occupancy_app, queues_app
+from footfall.config import read_secret_files
 from footfall.domain.times import format_local
 from footfall.services import management
 from footfall.store.migrate import upgrade
@@ -504,4 +506,9 @@ app.command(
 
 
 def run() -> None:
+    try:
+        with reporting_errors():  # before any command: every one reads the secrets
+            read_secret_files(os.environ)
+    except typer.Exit as stop:  # outside a command, typer would not turn it into an exit
+        sys.exit(stop.exit_code)
     app()

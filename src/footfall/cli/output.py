@@ -1,7 +1,9 @@
 """How commands talk to people and scripts.
 
 With `--json` a command prints exactly one JSON object on stdout; otherwise a readable
-table or key/value lines. Errors always go to stderr as one line, with exit status 1.
+table or key/value lines. Errors always go to stderr as one line, with exit status 1: a
+JSON log line (as the server's logs) when `FOOTFALL_LOG_FORMAT=json`, so that a log
+shipper reading a container's output parses a start-up error like any other line.
 
 Data is never markup: every value (names and versions come from edge agents) is printed
 as a `rich.text.Text`, so `[/]` or `[bold]` appear literally and cannot break a table.
@@ -10,6 +12,8 @@ as a `rich.text.Text`, so `[/]` or `[bold]` appear literally and cannot break a 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -23,6 +27,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from footfall.config import ConfigError
 from footfall.domain.sealing import SealError
+from footfall.logs import json_line
 from footfall.services.errors import ServiceError
 from footfall.store.db import DatabaseURLError
 from footfall.store.secret_key import SecretKeyError
@@ -33,7 +38,10 @@ _console = Console()
 
 
 def fail(message: str) -> NoReturn:
-    print(f"error: {message}", file=sys.stderr)
+    if os.environ.get("FOOTFALL_LOG_FORMAT", "").strip().lower() == "json":
+        print(json_line("footfall.cli", logging.ERROR, message), file=sys.stderr)
+    else:
+        print(f"error: {message}", file=sys.stderr)
     raise typer.Exit(1)
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -60,6 +61,7 @@ from footfall.store import upserts
 from footfall.store import webhooks as webhook_store
 from footfall.store import zones as zone_store
 from footfall.store.db import Database
+from footfall.store.events import RollupKey
 from footfall.store.locations import ChannelSpec, LocationRow, TriggerRow, TriggerSpec
 from footfall.store.partitions import PartitionSet, week_of
 from footfall.store.webhooks import EndpointRow
@@ -85,6 +87,8 @@ _RECORD_ID = itemgetter(1)
 class BatchResult:
     accepted: int
     duplicates: int
+    # (event_type, count) of the events newly stored, for the metrics
+    stored_by_type: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -352,7 +356,11 @@ class Ingest:
             self.clock(),
             self._endpoints(conn, batch.location_id, locked.webhooks_version),
         )
-        return BatchResult(accepted=len(new_rows), duplicates=len(rows) - len(new_rows)), queued
+        return BatchResult(
+            accepted=len(new_rows),
+            duplicates=len(rows) - len(new_rows),
+            stored_by_type=_count_by_type(by_quarter),
+        ), queued
 
     def _endpoints(self, conn: Connection, location_id: int, version: int) -> list[EndpointRow]:
         """The location's events endpoints, cached per webhooks version (read under the
@@ -502,3 +510,11 @@ def ingest_locally(
         return [ingest.post_events(current, msgspec.json.encode(b)) for b in batches if b]
     finally:
         ingest.close()
+
+
+def _count_by_type(counts: Counter[RollupKey]) -> tuple[tuple[str, int], ...]:
+    """Stored events per type, from the batch's rollup counts (a few keys, not every event)."""
+    by_type: Counter[str] = Counter()
+    for (_start, _channel, _trigger, event_type, _origin), count in counts.items():
+        by_type[event_type] += count
+    return tuple(by_type.items())

@@ -1,7 +1,7 @@
 """What operators watch, read from the database: the gauges of `/metrics` and the answer
 of `/readyz`. Both read only; every server process sharing the database answers the same.
 
-- `footfall_histogram_job_lag_seconds`: for the Zone trigger furthest behind, how long ago
+- `footfall_analytics_lag_seconds`: for the Zone trigger furthest behind, how long ago
   its oldest local hour that the job has never computed ended (0 when every completed hour
   is computed). Recomputations of hours already computed (late events) are not lag: their
   events may be days old by design.
