@@ -23,6 +23,7 @@ from footfall.cli.common import JsonOption
 from footfall.cli.copy_command import copy_database_command
 from footfall.cli.database_commands import init, secrets_app
 from footfall.cli.feeds_commands import feeds_app
+from footfall.cli.help_text import as_prose
 from footfall.cli.output import emit_table, fail
 from footfall.cli.server_command import serve
 from footfall.cli.sim_commands import demo, simulate
@@ -190,6 +191,10 @@ app.command(
     "api",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )(api_command.api)
+
+
+# Last, once every command is registered: help that reads as prose at any width.
+as_prose(app)
 
 
 def run() -> None:
