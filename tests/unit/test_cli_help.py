@@ -4,6 +4,7 @@ word does not fit (a greedy wrap), and each paragraph of the help is there."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -81,7 +82,7 @@ def _cells(lines: list[str]) -> list[tuple[int, list[str]]]:
 def _broken_mid_sentence(width: int, block: list[str]) -> list[str]:
     """Lines that end although the next word would have fit on them."""
     broken = []
-    for line, following in zip(block, block[1:], strict=False):
+    for line, following in itertools.pairwise(block):
         # Typer's own "[required]" and "[default: ...]" go on a line of their own.
         if not following.strip() or following.lstrip().startswith(("-", "*", "•", "[")):
             continue
