@@ -25,7 +25,6 @@ __all__ = [
     "RequestContext",
     "bind_location",
     "configure",
-    "current_request",
     "dict_config",
     "end_request",
     "start_request",
@@ -39,10 +38,6 @@ class RequestContext:
 
 
 _REQUEST: ContextVar[RequestContext | None] = ContextVar("footfall_request", default=None)
-
-
-def current_request() -> RequestContext | None:
-    return _REQUEST.get()
 
 
 def start_request(request_id: str) -> Token[RequestContext | None]:
