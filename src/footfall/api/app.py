@@ -119,6 +119,15 @@ def create_app(
     if settings.admin_token_problem:
         log.warning("%s", settings.admin_token_problem)
     app.state.metrics_registry = metrics.registry(database, clock)
+    _install_routes(app)
+    _install_error_handlers(app)
+    _install_openapi(app)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _install_routes(app: FastAPI) -> None:
+    """Every surface: the API's routers, then the dashboard and its assets."""
     app.add_middleware(RequestObserver)
     app.include_router(health.router)
     app.include_router(metrics.router)
@@ -127,11 +136,6 @@ def create_app(
     app.include_router(feeds.router)
     app.include_router(views.router)
     app.mount("/assets", StaticFiles(directory=views.STATIC_DIR), name="assets")
-
-    _install_error_handlers(app)
-    _install_openapi(app)
-    app.add_middleware(SecurityHeaders)
-    return app
 
 
 def _install_error_handlers(app: FastAPI) -> None:
