@@ -63,7 +63,8 @@ def test_the_architecture_table_names_every_layer_of_the_contracts() -> None:
 
 def test_rooms_stay_small() -> None:
     spec = importlib.util.spec_from_file_location("sizes", ROOT / "scripts" / "sizes.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     sizes = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(sizes)
     modules, functions = sizes.oversized()
