@@ -16,15 +16,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from footfall.config import Settings
 from footfall.domain.times import now_ms
-from footfall.services.dispatcher import Dispatcher
-from footfall.services.ingest import Ingest
-from footfall.services.reads import ReadApi
 from footfall.store.db import Database, DatabaseURLError
 from footfall.store.migrate import current_revision, head_revision, upgrade
 from footfall.store.secret_key import SecretKeyError
+
+if TYPE_CHECKING:  # imported where the server is built: a `footfall` command needs none
+    from footfall.services.dispatcher import Dispatcher
+    from footfall.services.ingest import Ingest
+    from footfall.services.reads import ReadApi
 
 __all__ = [
     "Database",
@@ -99,6 +102,10 @@ class ServerServices:
 def server_services(
     settings: Settings, db: Database, clock: Callable[[], int] = now_ms
 ) -> ServerServices:
+    from footfall.services.dispatcher import Dispatcher
+    from footfall.services.ingest import Ingest
+    from footfall.services.reads import ReadApi
+
     dispatcher = Dispatcher(
         db,
         timeout=settings.webhook_timeout,
