@@ -1,8 +1,9 @@
 """Delivers the spool to the server: declare the config, then push the oldest events in
 batches, deleting them only when the server acknowledged them (200). A server that is down
-or slow is retried with backoff; nothing is lost and a resend is harmless. A batch the
-server refuses with 422 has the events it names moved to the spool's dead letters and the
-rest sent again at once: one bad event never blocks the queue.
+or slow is retried with the doubling back-off (`uplink.backoff`); nothing is lost and a
+resend is harmless. A batch the server refuses with 422 has the events it names moved to
+the spool's dead letters and the rest sent again at once: one bad event never blocks the
+queue.
 
 Spooled heartbeats (issue 17) go the same way, to `POST /ingest/v1/heartbeat`, up to
 `HEARTBEAT_BATCH` per request, after the events: deleted once recorded; those a 422
