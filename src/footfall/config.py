@@ -161,7 +161,7 @@ class Settings:
 
 
 def _observability(env: Mapping[str, str]) -> dict[str, Any]:
-    from footfall.mqtt.url import BrokerURLError, parse_broker_url, topic_prefix_problem
+    from footfall.domain.broker_url import BrokerURLError, parse_broker_url, topic_prefix_problem
 
     log_format = (env.get("FOOTFALL_LOG_FORMAT") or "text").strip().lower()
     if log_format not in LOG_FORMATS:

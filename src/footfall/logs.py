@@ -27,7 +27,6 @@ __all__ = [
     "bind_key",
     "bind_location",
     "configure",
-    "current_request",
     "dict_config",
     "end_request",
     "json_line",
@@ -43,10 +42,6 @@ class RequestContext:
 
 
 _REQUEST: ContextVar[RequestContext | None] = ContextVar("footfall_request", default=None)
-
-
-def current_request() -> RequestContext | None:
-    return _REQUEST.get()
 
 
 def start_request(request_id: str) -> Token[RequestContext | None]:

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from footfall.benchmarks.receiver import Answer, Receiver
 from footfall.client import Client, FootfallError
 from footfall.config import Settings
 from footfall.domain.times import format_local, now_ms, parse_zone, to_ms
@@ -29,6 +28,7 @@ from footfall.sim.simulate import SimulationOptions, run_simulation
 from footfall.sim.traffic import day_events
 from footfall.store.db import Database
 from tests.conftest import RunningServer, Site, make_site
+from tests.webhook_receiver import Answer, Receiver
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

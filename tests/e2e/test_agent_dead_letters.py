@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from footfall.agent.sender import Sender
-from footfall.agent.spool import Spool
 from footfall.cli.main import app
 from footfall.store.db import Database
 from footfall.store.schema import events
+from footfall.uplink.sender import Sender
+from footfall.uplink.spool import Spool
 from tests.conftest import RunningServer, Site
 from tests.helpers import STORE_CONFIG, event
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from footfall.agent.sender import Sender
-from footfall.agent.spool import Spool
 from footfall.store.db import Database
 from footfall.store.schema import coverage_quarters
+from footfall.uplink.sender import Sender
+from footfall.uplink.spool import Spool
 from tests.conftest import RunningServer, Site
 from tests.helpers import STORE_CONFIG, event
 

@@ -18,11 +18,11 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 
-from footfall.agent.spool import Spool
 from footfall.bridge.frigate import translate
 from footfall.store.db import Database
 from footfall.store.locations import load_triggers
 from footfall.store.schema import events
+from footfall.uplink.spool import Spool
 from tests.conftest import RunningServer, Site
 from tests.frigate_data import recorded, shifted
 from tests.mqtt_helpers import topic_prefix

@@ -17,7 +17,6 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 
-from footfall.benchmarks.receiver import Receiver, verify_standard_webhook
 from footfall.domain.read_params import Params
 from footfall.services import revisions, webhooks
 from footfall.services.analytics import compute_histograms
@@ -36,6 +35,7 @@ from tests.helpers import (
     post_events,
     put_config,
 )
+from tests.webhook_receiver import Receiver, verify_standard_webhook
 
 pytestmark = pytest.mark.slow
 

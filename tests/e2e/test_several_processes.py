@@ -20,7 +20,6 @@ import httpx
 import pytest
 
 from footfall.benchmarks.harness import ServerProcess
-from footfall.benchmarks.receiver import Receiver
 from footfall.client import Client
 from footfall.domain.times import format_local, to_ms
 from footfall.services import webhooks
@@ -28,6 +27,7 @@ from footfall.store.db import Database
 from tests.conftest import Site
 from tests.helpers import Signer, event, ok, post_events, put_config
 from tests.integration.test_bad_clocks import assert_equals_reference, traffic
+from tests.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,6 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from footfall.benchmarks.receiver import Receiver
 from footfall.cli.main import app
 from footfall.services import webhooks
 from footfall.services.dispatcher import Dispatcher
@@ -22,6 +21,7 @@ from footfall.store.db import Database
 from tests.conftest import Site
 from tests.e2e.test_webhooks import DispatcherThread
 from tests.helpers import event, ingest_directly
+from tests.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.slow
 

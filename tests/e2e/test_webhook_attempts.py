@@ -10,7 +10,6 @@ import itertools
 import pytest
 from sqlalchemy import update
 
-from footfall.benchmarks.receiver import Answer, Receiver
 from footfall.domain.times import now_ms
 from footfall.services import webhooks
 from footfall.services.dispatcher import Dispatcher
@@ -20,6 +19,7 @@ from footfall.store.schema import webhook_endpoints
 from tests.conftest import Site
 from tests.e2e.test_webhooks import DispatcherThread, _attempts, _wait_until
 from tests.helpers import event, ingest_directly
+from tests.webhook_receiver import Answer, Receiver
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,6 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from footfall.benchmarks.harness import ServerProcess
-from footfall.benchmarks.receiver import Answer, Receiver, verify_standard_webhook
 from footfall.cli.main import app
 from footfall.config import Settings
 from footfall.domain.times import format_utc, now_ms, parse_instant
@@ -28,6 +27,7 @@ from footfall.store.db import Database
 from footfall.store.schema import webhook_deliveries
 from tests.conftest import RunningServer, Site, make_site
 from tests.helpers import event, ingest_directly, ok, post_events, put_config, recent
+from tests.webhook_receiver import Answer, Receiver, verify_standard_webhook
 
 pytestmark = pytest.mark.slow
 

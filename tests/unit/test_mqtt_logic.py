@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from footfall.config import ConfigError, Settings
+from footfall.domain.broker_url import BrokerURLError, parse_broker_url
 from footfall.mqtt.coalesce import Coalescer
 from footfall.mqtt.discovery import Topics, sensor_config
-from footfall.mqtt.url import BrokerURLError, parse_broker_url
 
 
 def test_a_burst_becomes_one_publish_per_interval_carrying_the_latest() -> None:

@@ -21,8 +21,8 @@ import trackers
 from footfall.agent.config import ChannelConfig
 from footfall.agent.detect import FACE, Detector, Frame, FrameFacts
 from footfall.agent.rules import Emitted, LineRule, SceneRule, ZoneRule
-from footfall.agent.spool import record_id
 from footfall.domain.times import format_local
+from footfall.uplink.spool import record_id
 
 __all__ = ["LOST_SECONDS", "ChannelPipeline"]
 

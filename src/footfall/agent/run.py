@@ -20,9 +20,9 @@ import cv2
 from footfall.agent.config import AgentConfig
 from footfall.agent.pipeline import ChannelPipeline
 from footfall.agent.rules import SceneRule
-from footfall.agent.sender import Sender
 from footfall.agent.source import VideoSource
-from footfall.agent.spool import Spool
+from footfall.uplink.sender import Sender
+from footfall.uplink.spool import Spool
 
 __all__ = ["HEARTBEAT_MS", "run_agent", "server_config"]
 

@@ -107,21 +107,6 @@ class Scenario:
                     entered = None
         return sorted(stays)
 
-    def zone_visits(self, polygon: Sequence[tuple[int, int]]) -> int:
-        """How many times actors' anchors enter the polygon (and leave again)."""
-        contour = np.array(polygon, dtype=np.int32)
-        visits = 0
-        for actor in self.actors:
-            inside = False
-            for frame in range(actor.path[0][0], actor.path[-1][0] + 1):
-                where = actor.position(frame)
-                assert where is not None
-                now = cv2.pointPolygonTest(contour, (float(where[0]), float(where[1])), False) > 0
-                if now and not inside:
-                    visits += 1
-                inside = now
-        return visits
-
 
 def _background(seed: int) -> MatLike:
     rng = np.random.default_rng(seed)

@@ -22,15 +22,12 @@ from starlette.responses import Response
 from footfall import __version__
 from footfall.config import Settings
 from footfall.domain.times import now_ms
+from footfall.root import Database, new_database, server_services
 from footfall.services.analytics import compute_histograms
-from footfall.services.dispatcher import Dispatcher
-from footfall.services.ingest import Ingest
 from footfall.services.occupancy import IdleResetAudit
-from footfall.services.reads import ReadApi
 from footfall.services.retention import purge_expired_events
 from footfall.services.revisions import notify as notify_revisions
 from footfall.services.webhooks import watch_metrics
-from footfall.store.db import Database
 from footfall.web import views
 from footfall.web.headers import SecurityHeaders
 from footfall.web.throttle import LoginThrottle
@@ -78,16 +75,11 @@ def create_app(
     background: bool = True,
 ) -> FastAPI:
     settings = settings or Settings.from_env()
-    database = db or Database(settings.database_url)
+    database = db or new_database(settings.database_url)
     database.require_key()  # fail at start, not at the first request, without the secrets' key
     access_log.install()
-
-    dispatcher = Dispatcher(
-        database,
-        timeout=settings.webhook_timeout,
-        schedule=settings.webhook_schedule,
-        allow_private=settings.webhook_allow_private,
-    )
+    services = server_services(settings, database, clock)
+    dispatcher = services.dispatcher
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -120,15 +112,22 @@ def create_app(
     )
     app.state.settings = settings
     app.state.db = database
-    app.state.ingest = Ingest(
-        database, clock, on_commit=dispatcher.wake, retention_days=settings.retention_days
-    )
+    app.state.ingest = services.ingest
     app.state.dispatcher = dispatcher
-    app.state.reads = ReadApi(database, clock)
+    app.state.reads = services.reads
     app.state.login_throttle = LoginThrottle(lambda: clock() / 1000)
     if settings.admin_token_problem:
         log.warning("%s", settings.admin_token_problem)
     app.state.metrics_registry = metrics.registry(database, clock)
+    _install_routes(app)
+    _install_error_handlers(app)
+    _install_openapi(app)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _install_routes(app: FastAPI) -> None:
+    """Every surface: the API's routers, then the dashboard and its assets."""
     app.add_middleware(RequestObserver)
     app.include_router(health.router)
     app.include_router(metrics.router)
@@ -137,11 +136,6 @@ def create_app(
     app.include_router(feeds.router)
     app.include_router(views.router)
     app.mount("/assets", StaticFiles(directory=views.STATIC_DIR), name="assets")
-
-    _install_error_handlers(app)
-    _install_openapi(app)
-    app.add_middleware(SecurityHeaders)
-    return app
 
 
 def _install_error_handlers(app: FastAPI) -> None:

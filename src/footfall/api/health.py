@@ -15,8 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from footfall import __version__
+from footfall.root import Database
 from footfall.services.observability import readiness
-from footfall.store.db import Database
 
 __all__ = ["router"]
 

@@ -35,9 +35,9 @@ from prometheus_client.registry import Collector
 from starlette.responses import Response
 
 from footfall.domain.times import now_ms
+from footfall.root import Database
 from footfall.services.live_figures import LiveFigures, read_live_figures
 from footfall.services.observability import read_gauges
-from footfall.store.db import Database
 
 __all__ = ["DatabaseCollector", "registry", "router"]
 

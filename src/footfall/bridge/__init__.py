@@ -1,5 +1,6 @@
 """Bridges from other systems' events to Footfall's ingest API.
 
 frigate.py  Frigate's `frigate/events` messages as RegionJoin/RegionLeave (pure)
-run.py      `footfall bridge frigate`: MQTT in, the agent's spool and sender out
+run.py      `footfall bridge frigate`: MQTT in, the edge's spool and sender out
+            (`footfall.uplink`)
 """

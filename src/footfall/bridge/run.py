@@ -37,11 +37,11 @@ import httpx
 import paho.mqtt.client as paho
 
 from footfall import __version__
-from footfall.agent.sender import ConfigOutdated, Sender
-from footfall.agent.spool import Spool
 from footfall.bridge.frigate import FrigateMessageError, Place, server_config, translate
-from footfall.mqtt.session import Session
-from footfall.mqtt.url import BrokerURL
+from footfall.domain.broker_url import BrokerURL
+from footfall.uplink.broker_session import Session
+from footfall.uplink.sender import ConfigOutdated, Sender
+from footfall.uplink.spool import Spool
 
 __all__ = ["BridgeOptions", "Catalog", "FrigateBridge"]
 

@@ -6,11 +6,14 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from footfall.cli.output import fail
+
+if TYPE_CHECKING:
+    from footfall.bridge.run import FrigateBridge
 
 __all__ = ["bridge_app"]
 
@@ -53,7 +56,7 @@ def frigate(
     from footfall.bridge.frigate import parse_camera_map
     from footfall.bridge.run import BridgeOptions, FrigateBridge
     from footfall.config import ConfigError, Settings
-    from footfall.mqtt.url import BrokerURLError, parse_broker_url, topic_prefix_problem
+    from footfall.domain.broker_url import BrokerURLError, parse_broker_url, topic_prefix_problem
 
     try:
         logs.configure(Settings.from_env().log_format)
@@ -72,6 +75,11 @@ def frigate(
         fail(f"--topic-prefix {topic_prefix!r}: {problem}")
     if not client_id.strip():
         fail("--client-id must not be empty")
+    _run_until_stopped(FrigateBridge(options), options.server)
+
+
+def _run_until_stopped(bridge: FrigateBridge, server: str) -> None:
+    """Run the bridge until SIGTERM or Ctrl-C, then say how much the server took."""
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -79,11 +87,10 @@ def frigate(
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    bridge = FrigateBridge(options)
     try:
         sent = bridge.run(stop)
     except RuntimeError as exc:
         fail(str(exc))
     finally:
         bridge.close()
-    print(f"done: {sent} events acknowledged by {options.server}")
+    print(f"done: {sent} events acknowledged by {server}")

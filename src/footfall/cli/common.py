@@ -9,9 +9,8 @@ from typing import Annotated
 import typer
 
 from footfall.cli.output import fail
-from footfall.config import DEFAULT_DATABASE_URL, Settings
-from footfall.store.db import Database
-from footfall.store.migrate import current_revision, head_revision
+from footfall.config import DEFAULT_DATABASE_URL
+from footfall.root import Database, existing_database, new_database, schema_problem, settings_for
 
 __all__ = ["AccountOption", "DbOption", "JsonOption", "open_db", "settings_for"]
 
@@ -28,21 +27,16 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.
 AccountOption = Annotated[int, typer.Option("--account", help="Account id.", min=1)]
 
 
-def settings_for(db_url: str | None) -> Settings:
-    return Settings.from_env().with_database(db_url)
-
-
 @contextmanager
 def open_db(db_url: str | None, *, migrated: bool = True) -> Iterator[Database]:
-    """The database, checked to carry the current schema unless `migrated` is False."""
-    db = Database(settings_for(db_url).database_url)
+    """The database, checked to carry the current schema; with `migrated` False (`footfall
+    init`), one that may not exist yet. A command that finds no database creates none."""
+    url = settings_for(db_url).database_url
+    db = existing_database(url) if migrated else new_database(url)
     try:
-        if migrated:
-            current = current_revision(db)
-            if current is None:
-                fail(f"{db.url} has no Footfall schema yet: run `footfall init` first")
-            if current != head_revision():
-                fail(f"{db.url} is at schema {current}; run `footfall init` to upgrade it")
+        problem = schema_problem(db) if migrated else None
+        if problem is not None:
+            fail(problem)
         yield db
     finally:
         db.dispose()

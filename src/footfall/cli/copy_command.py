@@ -9,10 +9,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from footfall.cli.common import DbOption, JsonOption, open_db, settings_for
+from footfall.cli.common import DbOption, JsonOption, open_db
 from footfall.cli.output import emit, fail, reporting_errors
+from footfall.root import existing_database, new_database, settings_for
 from footfall.services.copy_database import CopyError, copy_database
-from footfall.store.db import Database
 
 __all__ = ["copy_database_command"]
 
@@ -39,8 +39,8 @@ def copy_database_command(
             # Its secrets were sealed with the key file, whatever FOOTFALL_SECRET_KEY says
             # now (that one is for the target).
             source.dispose()
-            source = Database(source.url, secret_key="")
-        target = Database(settings_for(to).database_url)
+            source = existing_database(source.url, secret_key="")
+        target = new_database(settings_for(to).database_url)
         try:
             if target.url == source.url:
                 fail("--to names the source database itself: give another one")

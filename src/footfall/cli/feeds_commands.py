@@ -9,7 +9,6 @@ import typer
 from footfall.cli.common import DbOption, JsonOption, open_db, settings_for
 from footfall.cli.output import emit, emit_table, fail, reporting_errors
 from footfall.services import feeds
-from footfall.store.feeds import FeedRow
 
 __all__ = ["feeds_app"]
 
@@ -30,7 +29,7 @@ def _ints(option: str, text: str | None) -> tuple[int, ...]:
         fail(f"{option} {text!r}: expected ids, comma-separated")
 
 
-def _shown(feed: FeedRow) -> dict[str, Any]:
+def _shown(feed: feeds.Feed) -> dict[str, Any]:
     """A feed as listed: its token's first characters only (the token is not stored)."""
     return {
         "id": feed.id,

@@ -28,9 +28,8 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from footfall.config import ConfigError
 from footfall.domain.sealing import SealError
 from footfall.logs import json_line
+from footfall.root import DatabaseURLError, NoDatabase, SecretKeyError
 from footfall.services.errors import ServiceError
-from footfall.store.db import DatabaseURLError
-from footfall.store.secret_key import SecretKeyError
 
 __all__ = ["emit", "emit_table", "fail", "reporting_errors"]
 
@@ -76,7 +75,14 @@ def reporting_errors() -> Iterator[None]:
     """Turn the errors a user can fix into one clear line on stderr."""
     try:
         yield
-    except (ServiceError, DatabaseURLError, ConfigError, SecretKeyError, SealError) as exc:
+    except (
+        ServiceError,
+        DatabaseURLError,
+        NoDatabase,
+        ConfigError,
+        SecretKeyError,
+        SealError,
+    ) as exc:
         fail(str(exc))
     except (OperationalError, ProgrammingError) as exc:
         text = str(exc.orig) if exc.orig is not None else str(exc)

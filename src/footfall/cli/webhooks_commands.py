@@ -10,7 +10,6 @@ from footfall.cli.common import DbOption, JsonOption, open_db, settings_for
 from footfall.cli.output import emit, emit_table, reporting_errors
 from footfall.domain.webhooks import format_utc
 from footfall.services import webhooks
-from footfall.store.webhooks import EndpointRow
 
 __all__ = ["webhooks_app"]
 
@@ -20,7 +19,7 @@ webhooks_app = typer.Typer(
 )
 
 
-def _endpoint(e: EndpointRow, *, secret: bool = False) -> dict[str, Any]:
+def _endpoint(e: webhooks.Endpoint, *, secret: bool = False) -> dict[str, Any]:
     shown: dict[str, Any] = {
         "id": e.id,
         "location_id": e.location_id,

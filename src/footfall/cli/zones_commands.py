@@ -12,7 +12,6 @@ from footfall.cli.output import emit, emit_table, reporting_errors
 from footfall.domain.occupancy import format_duration
 from footfall.domain.times import format_utc
 from footfall.services import occupancy
-from footfall.store.occupancy import AuditRow, CounterRow, QueueRow
 
 __all__ = ["occupancy_app", "queues_app"]
 
@@ -50,7 +49,7 @@ def _ids(text: str | None) -> tuple[str, ...]:
     return tuple(t.strip() for t in text.split(",") if t.strip()) if text else ()
 
 
-def _counter(c: CounterRow) -> dict[str, Any]:
+def _counter(c: occupancy.Counter) -> dict[str, Any]:
     return {
         "id": c.id,
         "location_id": c.location_id,
@@ -64,7 +63,7 @@ def _counter(c: CounterRow) -> dict[str, Any]:
     }
 
 
-def _audit(a: AuditRow) -> dict[str, Any]:
+def _audit(a: occupancy.AuditEntry) -> dict[str, Any]:
     return {
         "counter_id": a.counter_id,
         "location_id": a.location_id,
@@ -78,7 +77,7 @@ def _audit(a: AuditRow) -> dict[str, Any]:
     }
 
 
-def _queue(q: QueueRow) -> dict[str, Any]:
+def _queue(q: occupancy.Queue) -> dict[str, Any]:
     return {"id": q.id, "location_id": q.location_id, "name": q.name, "zone": q.zone_trigger}
 
 

@@ -103,9 +103,6 @@ class Keyring:
         sealed = self._primary.encrypt(nonce, plaintext.encode(), purpose.encode())
         return f"{PREFIX}{self.primary_id}.{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
-    def sealed_under_primary(self, value: str) -> bool:
-        return value.startswith(f"{PREFIX}{self.primary_id}.")
-
     def unseal(self, value: str, purpose: str) -> str:
         cached = self._cache.get((value, purpose))
         if cached is not None:

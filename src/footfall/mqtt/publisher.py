@@ -30,16 +30,15 @@ import paho.mqtt.client as paho
 from starlette.concurrency import run_in_threadpool
 
 from footfall.config import Settings
-from footfall.domain.times import now_ms, parse_zone
+from footfall.domain.broker_url import parse_broker_url
+from footfall.domain.times import now_ms
 from footfall.domain.webhooks import format_utc
 from footfall.mqtt.coalesce import Coalescer
 from footfall.mqtt.discovery import OFFLINE, ONLINE, Topics, sensor_config
-from footfall.mqtt.leader import Leadership
-from footfall.mqtt.session import Message, Session
-from footfall.mqtt.url import parse_broker_url
-from footfall.services.metric_values import KINDS, metric_payloads
-from footfall.store import locations as location_store
-from footfall.store.db import Database
+from footfall.root import Database
+from footfall.services.leadership import Leadership
+from footfall.services.metric_values import live_metrics
+from footfall.uplink.broker_session import Message, Session
 
 __all__ = ["COALESCE_MS", "MetricsPublisher"]
 
@@ -117,28 +116,23 @@ class MetricsPublisher:
         """Offer every current value (and discovery config); returns how many topics."""
         now = self.clock()
         offered: dict[str, tuple[bytes, bytes | None]] = {}
-        with self.db.read() as conn:
-            for location in location_store.list_locations(conn):
-                zone = parse_zone(location.timezone)
-                for kind in KINDS:
-                    values = metric_payloads(conn, location.id, kind, zone, now)
-                    for metric_id, (payload, changed_at) in values.items():
-                        body = {**payload, "event_time": format_utc(changed_at)}
-                        offered[self.topics.state(location.id, kind, metric_id)] = (
-                            _ENCODER.encode(body),
-                            _ENCODER.encode(payload),  # a change is a change of the value
-                        )
-                        topic = self.topics.discovery(location.id, kind, metric_id)
-                        if topic is not None:
-                            config = sensor_config(
-                                self.topics,
-                                location_id=location.id,
-                                location_name=location.name,
-                                kind=kind,
-                                metric_id=metric_id,
-                                name=str(payload["name"]),
-                            )
-                            offered[topic] = (_ENCODER.encode(config), None)
+        for metric in live_metrics(self.db, now):
+            body = {**metric.payload, "event_time": format_utc(metric.changed_at)}
+            offered[self.topics.state(metric.location_id, metric.kind, metric.metric_id)] = (
+                _ENCODER.encode(body),
+                _ENCODER.encode(metric.payload),  # a change is a change of the value
+            )
+            topic = self.topics.discovery(metric.location_id, metric.kind, metric.metric_id)
+            if topic is not None:
+                config = sensor_config(
+                    self.topics,
+                    location_id=metric.location_id,
+                    location_name=metric.location_name,
+                    kind=metric.kind,
+                    metric_id=metric.metric_id,
+                    name=str(metric.payload["name"]),
+                )
+                offered[topic] = (_ENCODER.encode(config), None)
         for topic, (message, key) in offered.items():
             self.values.offer(topic, message, key)
         for topic in self._offered - offered.keys():

@@ -24,7 +24,12 @@ __all__ = ["GroupCommitWriter"]
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
-_STOP = object()
+
+class _Stop:
+    """Put on the queue by `close()`: the writer finishes what came before, then ends."""
+
+
+_STOP = _Stop()
 
 
 class GroupCommitWriter(Generic[Item, Result]):
@@ -38,7 +43,7 @@ class GroupCommitWriter(Generic[Item, Result]):
         self._commit_group = commit_group
         self._max_group = max_group
         self._name = name
-        self._queue: queue.SimpleQueue[tuple[Item, Future[Result]] | object] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Item, Future[Result]] | _Stop] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
@@ -67,7 +72,7 @@ class GroupCommitWriter(Generic[Item, Result]):
     def _run(self) -> None:
         while True:
             first = self._queue.get()
-            if first is _STOP:
+            if isinstance(first, _Stop):
                 return
             group = [first]
             stop = False
@@ -76,11 +81,11 @@ class GroupCommitWriter(Generic[Item, Result]):
                     more = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if more is _STOP:
+                if isinstance(more, _Stop):
                     stop = True
                     break
                 group.append(more)
-            self._commit(group)  # type: ignore[arg-type]
+            self._commit(group)
             if stop:
                 return
 

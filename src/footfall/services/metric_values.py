@@ -5,15 +5,19 @@ pushes them (webhooks, MQTT), so a subscriber sees the same JSON whichever it us
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
 from sqlalchemy import Connection
 
+from footfall.domain.times import parse_zone
 from footfall.services import occupancy
+from footfall.store import locations as location_store
 from footfall.store import occupancy as occupancy_store
+from footfall.store.db import Database
 
-__all__ = ["KINDS", "metric_payloads"]
+__all__ = ["KINDS", "LiveMetric", "live_metrics", "metric_payloads"]
 
 KINDS = ("occupancy", "queue")
 
@@ -50,3 +54,29 @@ def metric_payloads(
                 qv.changed_at,
             )
     return out
+
+
+@dataclass(frozen=True)
+class LiveMetric:
+    """One counter's or queue's live value, with the location it belongs to."""
+
+    location_id: int
+    location_name: str
+    kind: str  # occupancy | queue
+    metric_id: int
+    payload: dict[str, Any]  # the webhook body without its event_time
+    changed_at: int
+
+
+def live_metrics(db: Database, now: int) -> list[LiveMetric]:
+    """Every location's counters and queues, read in one snapshot."""
+    with db.read() as conn:
+        values = [
+            LiveMetric(location.id, location.name, kind, metric_id, payload, changed_at)
+            for location in location_store.list_locations(conn)
+            for kind in KINDS
+            for metric_id, (payload, changed_at) in metric_payloads(
+                conn, location.id, kind, parse_zone(location.timezone), now
+            ).items()
+        ]
+    return values

@@ -45,8 +45,11 @@ from footfall.store.occupancy import AuditRow, CounterRow, QueueRow
 __all__ = [
     "AUDIT_RETRY_MS",
     "MAX_CALIBRATION",
+    "AuditEntry",
+    "Counter",
     "CounterValue",
     "IdleResetAudit",
+    "Queue",
     "QueueValue",
     "audit_trail",
     "calibrate",
@@ -62,6 +65,11 @@ __all__ = [
     "render_queue",
     "set_max_idle",
 ]
+
+# Counters, queues and audit entries as the service hands them out.
+Counter = CounterRow
+Queue = QueueRow
+AuditEntry = AuditRow
 
 _RESET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 MAX_CALIBRATION = 1_000_000

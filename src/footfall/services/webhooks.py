@@ -42,6 +42,7 @@ from footfall.store.webhooks import EndpointRow
 
 __all__ = [
     "DeliveryView",
+    "Endpoint",
     "create_endpoint",
     "delete_endpoint",
     "enable_endpoint",
@@ -51,6 +52,9 @@ __all__ = [
     "replay",
     "watch_metrics",
 ]
+
+# An endpoint as the service hands it out (its secret stays sealed in the row).
+Endpoint = EndpointRow
 
 _ENCODER = msgspec.json.Encoder()
 COALESCE_MS = 1000

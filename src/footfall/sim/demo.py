@@ -12,6 +12,7 @@ import secrets
 import signal
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -20,12 +21,11 @@ from rich.console import Console
 
 from footfall.api.app import create_app
 from footfall.config import Settings
+from footfall.root import Database, new_database, upgrade_schema
 from footfall.services import management, occupancy
 from footfall.services.ingest import ingest_locally
 from footfall.sim.layout import STORE_CONFIG, T
 from footfall.sim.simulate import SimulationOptions, run_simulation
-from footfall.store.db import Database
-from footfall.store.migrate import upgrade
 
 __all__ = ["DEMO_DB", "READY_LINE", "run_demo"]
 
@@ -70,64 +70,63 @@ Or with the command line:  FOOTFALL_API_URL={base} FOOTFALL_API_KEY={key} FOOTFA
 """
 
 
-def run_demo(
-    *, port: int = 8000, days: int = 14, host: str = "127.0.0.1", directory: Path | None = None
-) -> None:
-    console = Console(highlight=False, soft_wrap=True)
-    path = (directory or Path.cwd()) / DEMO_DB
-    base_settings = Settings.from_env()
-    admin_token = base_settings.dashboard_token or secrets.token_urlsafe(24)
-    public = f"http://{host}:{port}" if host != "0.0.0.0" else f"http://127.0.0.1:{port}"
-    settings = Settings(
+@dataclass(frozen=True)
+class _Shop:
+    location_id: int
+    public_key: str
+    secret: str
+    ingest_token: str
+
+
+def _demo_settings(path: Path, *, host: str, port: int, days: int) -> Settings:
+    base = Settings.from_env()
+    return Settings(
         database_url=_fresh_database(path),
-        rate_limit=base_settings.rate_limit,
-        retention_days=max(base_settings.retention_days, days + 1),
-        webhook_timeout=base_settings.webhook_timeout,
-        public_url=public,
-        admin_token=admin_token,
+        rate_limit=base.rate_limit,
+        retention_days=max(base.retention_days, days + 1),
+        webhook_timeout=base.webhook_timeout,
+        public_url=f"http://{host}:{port}" if host != "0.0.0.0" else f"http://127.0.0.1:{port}",
+        admin_token=base.dashboard_token or secrets.token_urlsafe(24),
     )
-    db = Database(settings.database_url)
-    upgrade(db)
+
+
+def _open_shop(db: Database) -> _Shop:
+    """The demo tenant: an account, a location with the simulated cameras, a read key,
+    two occupancy counters and a queue."""
     account = management.create_account(db, "Demo Retail")
     issued = management.create_location(
         db, account_id=account.id, name="Demo Store, Manhattan", timezone=DEMO_ZONE
     )
     key = management.create_key(db, account.id)
+    location_id = issued.location.id
     # Declare the simulated store's cameras now, so counters can refer to its triggers.
-    ingest_locally(db, issued.location.id, [], config=STORE_CONFIG)
+    ingest_locally(db, location_id, [], config=STORE_CONFIG)
     occupancy.create_counter(
         db,
-        location_id=issued.location.id,
+        location_id=location_id,
         name="Shop floor",
         enter=(T.ENTER,),
         exit_=(T.EXIT,),
         capacity=120,
     )
     occupancy.create_counter(
-        db, location_id=issued.location.id, name="Car park", zone=T.PARKING, capacity=80
+        db, location_id=location_id, name="Car park", zone=T.PARKING, capacity=80
     )
-    occupancy.create_queue(db, location_id=issued.location.id, name="Checkout", zone=T.QUEUE)
+    occupancy.create_queue(db, location_id=location_id, name="Checkout", zone=T.QUEUE)
+    return _Shop(location_id, key.public_key, key.secret, issued.ingest_token)
 
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, db=db), host=host, port=port, log_level="warning")
-    )
+
+def _serve(server: uvicorn.Server, host: str, port: int) -> threading.Thread:
     serving = threading.Thread(target=server.run, name="footfall-demo-server", daemon=True)
     serving.start()
     while not server.started:
         if not serving.is_alive():
             raise SystemExit(f"error: could not serve on {host}:{port} (is the port in use?)")
         time.sleep(0.05)
+    return serving
 
-    console.print(
-        _banner(
-            public,
-            issued.location.id,
-            key.public_key,
-            key.secret,
-            issued.ingest_token,
-            admin_token,
-        )
-    )
+
+def _stop_on_signals() -> threading.Event:
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -135,6 +134,33 @@ def run_demo(
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    return stop
+
+
+def run_demo(
+    *, port: int = 8000, days: int = 14, host: str = "127.0.0.1", directory: Path | None = None
+) -> None:
+    console = Console(highlight=False, soft_wrap=True)
+    settings = _demo_settings((directory or Path.cwd()) / DEMO_DB, host=host, port=port, days=days)
+    assert settings.admin_token is not None  # set by _demo_settings
+    db = new_database(settings.database_url)
+    upgrade_schema(db)
+    shop = _open_shop(db)
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, db=db), host=host, port=port, log_level="warning")
+    )
+    serving = _serve(server, host, port)
+    console.print(
+        _banner(
+            settings.public_url,
+            shop.location_id,
+            shop.public_key,
+            shop.secret,
+            shop.ingest_token,
+            settings.admin_token,
+        )
+    )
+    stop = _stop_on_signals()
 
     def ready() -> None:
         console.print(
@@ -144,8 +170,8 @@ def run_demo(
 
     options = SimulationOptions(
         url=f"http://127.0.0.1:{port}",
-        token=issued.ingest_token,
-        location_id=issued.location.id,
+        token=shop.ingest_token,
+        location_id=shop.location_id,
         days=days,
         live=True,
     )

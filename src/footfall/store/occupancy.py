@@ -29,7 +29,6 @@ __all__ = [
     "crossings",
     "delete_counter",
     "delete_queue",
-    "get_counter",
     "insert_audit",
     "insert_counter",
     "insert_queue",
@@ -118,13 +117,6 @@ def list_counters(conn: Connection, location_ids: Sequence[int] | None = None) -
     if location_ids is not None:
         query = query.where(occupancy_counters.c.location_id.in_(location_ids))
     return [_counter(r) for r in conn.execute(query)]
-
-
-def get_counter(conn: Connection, counter_id: int) -> CounterRow | None:
-    row = conn.execute(
-        select(occupancy_counters).where(occupancy_counters.c.id == counter_id)
-    ).one_or_none()
-    return None if row is None else _counter(row)
 
 
 def lock_counter(conn: Connection, counter_id: int) -> CounterRow | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Row, and_, or_, select, update
 
 from footfall.store import upserts
 from footfall.store.schema import revisions
@@ -110,8 +110,9 @@ _COLUMNS = (
 )
 
 
-def _revision(row: Sequence[object]) -> Revision:
-    return Revision(*row)  # type: ignore[arg-type]
+def _revision(row: Row[int, str, str, int, int, str, int]) -> Revision:
+    """A row of `_COLUMNS`, in their order."""
+    return Revision(*row)
 
 
 def due(
@@ -142,7 +143,7 @@ def due(
     return [_revision(row) for row in conn.execute(query)]
 
 
-def _key(item: Revision) -> list[object]:
+def _key(item: Revision) -> list[ColumnElement[bool]]:
     r = revisions
     return [
         r.c.location_id == item.location_id,
@@ -159,11 +160,11 @@ def settle(conn: Connection, item: Revision) -> bool:
     return bool(
         conn.execute(
             update(r)
-            .where(*_key(item), r.c.revised_at == item.revised_at)  # type: ignore[arg-type]
+            .where(*_key(item), r.c.revised_at == item.revised_at)
             .values(pending_since=None, notified_at=item.revised_at, retry_at=None)
         ).rowcount
     )
 
 
 def back_off(conn: Connection, item: Revision, until: int) -> None:
-    conn.execute(update(revisions).where(*_key(item)).values(retry_at=until))  # type: ignore[arg-type]
+    conn.execute(update(revisions).where(*_key(item)).values(retry_at=until))

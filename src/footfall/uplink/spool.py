@@ -1,5 +1,6 @@
-"""The agent's spool: every event is written here (durably) before any attempt to send it,
-and deleted only once the server has acknowledged it.
+"""The edge's spool (the agent's and the Frigate bridge's): every event is written here
+(durably) before any attempt to send it, and deleted only once the server has
+acknowledged it.
 
 An event the server refuses (a 422 naming it: a clock that reset to 1970, a trigger the
 config no longer has) moves, in one transaction, to the `dead_letters` table with the

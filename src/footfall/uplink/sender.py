@@ -1,8 +1,9 @@
 """Delivers the spool to the server: declare the config, then push the oldest events in
 batches, deleting them only when the server acknowledged them (200). A server that is down
-or slow is retried with backoff; nothing is lost and a resend is harmless. A batch the
-server refuses with 422 has the events it names moved to the spool's dead letters and the
-rest sent again at once: one bad event never blocks the queue.
+or slow is retried with the doubling back-off (`uplink.backoff`); nothing is lost and a
+resend is harmless. A batch the server refuses with 422 has the events it names moved to
+the spool's dead letters and the rest sent again at once: one bad event never blocks the
+queue.
 
 Spooled heartbeats (issue 17) go the same way, to `POST /ingest/v1/heartbeat`, up to
 `HEARTBEAT_BATCH` per request, after the events: deleted once recorded; those a 422
@@ -20,8 +21,9 @@ from typing import Any
 
 import httpx
 
-from footfall.agent.spool import Spool, SpooledBeat
 from footfall.domain.times import format_local
+from footfall.uplink.backoff import Backoff
+from footfall.uplink.spool import Spool, SpooledBeat
 
 __all__ = ["HEARTBEAT_BATCH", "ConfigOutdated", "Sender"]
 
@@ -171,21 +173,21 @@ class Sender:
 
     def run(self) -> None:
         """Until told to stop and the spool is empty: send, back off on failure."""
-        delay = 0.5
+        backoff = Backoff(0.5, 10.0)
         while True:
             try:
                 dead_before = self.dead
                 if self.flush_once() or self.dead > dead_before:
-                    delay = 0.5
+                    backoff.succeeded()
                     continue
                 if self.flush_heartbeats_once():
-                    delay = 0.5
+                    backoff.succeeded()
                     continue
             except httpx.HTTPError as exc:
+                delay = backoff.failed()
                 log.warning("cannot deliver events (%s); retrying in %.1f s", exc, delay)
                 if self.stop.wait(delay) and self._pending() == 0:
                     return
-                delay = min(delay * 2, 10.0)
                 continue
             if self.stop.is_set() and self._pending() == 0:
                 return

@@ -24,7 +24,8 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
 
-from footfall.mqtt.url import BrokerURL
+from footfall.domain.broker_url import BrokerURL
+from footfall.uplink.backoff import Backoff
 
 __all__ = ["Message", "Session"]
 
@@ -118,23 +119,27 @@ class Session:
         self.connected.set()
 
     def _supervise(self) -> None:
-        delay = self.backoff[0]
+        backoff = Backoff(*self.backoff)
         while not self._stop.is_set():
             client = self._client()
             try:
                 client.connect(self.url.host, self.url.port, keepalive=self.keepalive)
             except (OSError, ValueError) as exc:
                 log.warning(
-                    "MQTT broker %s unreachable (%s); retrying in %.1f s", self.url, exc, delay
+                    "MQTT broker %s unreachable (%s); retrying in %.1f s",
+                    self.url,
+                    exc,
+                    backoff.delay,
                 )
             else:
                 if self._serve(client):
-                    delay = self.backoff[0]
+                    backoff.succeeded()
                 if self._stop.is_set():
                     return
-                log.warning("MQTT connection to %s lost; reconnecting in %.1f s", self.url, delay)
-            self._stop.wait(delay)
-            delay = min(delay * 2, self.backoff[1])
+                log.warning(
+                    "MQTT connection to %s lost; reconnecting in %.1f s", self.url, backoff.delay
+                )
+            self._stop.wait(backoff.failed())
 
     def _serve(self, client: paho.Client) -> bool:
         """Run the session until it ends; True if it was established."""

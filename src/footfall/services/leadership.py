@@ -19,13 +19,14 @@ import logging
 import os
 from pathlib import Path
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from footfall.store import advisory_locks
 from footfall.store.db import Database
 
 __all__ = ["Leadership"]
 
-log = logging.getLogger("footfall.mqtt")
+log = logging.getLogger("footfall.leadership")
 
 
 class Leadership:
@@ -52,12 +53,11 @@ class Leadership:
 
     def _hold_pg(self) -> bool:
         if self._conn is not None:
-            self._conn.execute(text("SELECT 1"))  # still connected, so still holding it
+            advisory_locks.still_connected(self._conn)  # still connected, so still holding it
             return True
-        conn = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        conn = advisory_locks.lock_connection(self.db)
         try:
-            query = text("SELECT pg_try_advisory_lock(:k)")
-            taken = conn.execute(query, {"k": self._key}).scalar()
+            taken = advisory_locks.try_lock(conn, self._key)
         except Exception:
             conn.invalidate()
             conn.close()
@@ -87,7 +87,7 @@ class Leadership:
         if self._conn is not None:
             conn, self._conn = self._conn, None
             try:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
+                advisory_locks.unlock(conn, self._key)
                 conn.close()
             except Exception:
                 conn.invalidate()  # really closed: the server drops the lock with it
