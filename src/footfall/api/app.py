@@ -121,7 +121,11 @@ def create_app(
     app.state.settings = settings
     app.state.db = database
     app.state.ingest = Ingest(
-        database, clock, on_commit=dispatcher.wake, retention_days=settings.retention_days
+        database,
+        clock,
+        on_commit=dispatcher.wake,
+        retention_days=settings.retention_days,
+        limits=settings.config_limits,
     )
     app.state.dispatcher = dispatcher
     app.state.reads = ReadApi(database, clock)
