@@ -23,6 +23,7 @@ from footfall.cli.common import AccountOption, DbOption, JsonOption, open_db, se
 from footfall.cli.copy_command import copy_database_command
 from footfall.cli.feeds_commands import feeds_app
 from footfall.cli.output import emit, emit_table, fail, reporting_errors
+from footfall.cli.prune_command import locations_prune
 from footfall.cli.webhooks_commands import webhooks_app
 from footfall.cli.zones_commands import occupancy_app, queues_app
 from footfall.domain.times import format_local
@@ -48,6 +49,7 @@ locations_app = typer.Typer(
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(locations_app, name="locations")
+locations_app.command("prune")(locations_prune)
 app.add_typer(occupancy_app, name="occupancy")
 app.add_typer(queues_app, name="queues")
 app.add_typer(webhooks_app, name="webhooks")
