@@ -40,7 +40,7 @@ def _state(db: Database, location_id: int) -> tuple[int, str, int, int]:
 
 def _refused(answer: httpx.Response, field: str, *words: str) -> dict[str, Any]:
     assert answer.status_code == 422, answer.text
-    body = answer.json()
+    body: dict[str, Any] = answer.json()
     assert body["code"] == 4
     assert "nothing was changed" in body["msg"]
     [problem] = [p for p in body["result"] if p["field"] == field]
@@ -88,7 +88,9 @@ def test_the_150000_channel_config_is_refused_before_it_is_read_and_others_inges
     sender.join()
     assert neighbour.status_code == 200, neighbour.text
     assert neighbour.json()["result"] == {"accepted": 2, "duplicates": 0}
-    body = _refused(answers["huge"], "(body)", str(len(huge)), "2097152", "FOOTFALL_MAX_CONFIG_BYTES")
+    body = _refused(
+        answers["huge"], "(body)", str(len(huge)), "2097152", "FOOTFALL_MAX_CONFIG_BYTES"
+    )
     assert str(len(huge)) in body["msg"]
     assert _state(db, site.location_id) == before
     with db.read() as conn:
@@ -205,8 +207,10 @@ def test_locations_create_refuses_a_zone_outside_the_tz_database(db_url: str) ->
     for zone in ("localtime", "x" * 300):
         refused = runner.invoke(
             app,
-            ["locations", "create", "--account", str(account_id), "--name", "Shop", "--db", db_url]
-            + ["--timezone", zone],
+            [
+                *("locations", "create", "--account", str(account_id), "--name", "Shop"),
+                *("--db", db_url, "--timezone", zone),
+            ],
         )
         assert refused.exit_code == 1
         assert "--timezone" in refused.output
