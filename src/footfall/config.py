@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, MutableMapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from footfall.domain.agent_config import ConfigLimits
 from footfall.domain.webhooks import SCHEDULE
 
 __all__ = [
@@ -111,6 +112,8 @@ class Settings:
     mqtt_url: str | None = None  # mqtt://user:pass@host:1883 or mqtts://; unset: no MQTT
     mqtt_topic_prefix: str = "footfall"
     mqtt_discovery_prefix: str = "homeassistant"  # Home Assistant's; "" turns discovery off
+    # What one location's agent may declare (docs/operations.md, Limits).
+    config_limits: ConfigLimits = field(default_factory=ConfigLimits)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -125,6 +128,7 @@ class Settings:
             webhook_allow_private=_flag(env, "FOOTFALL_WEBHOOK_ALLOW_PRIVATE"),
             public_url=(env.get("FOOTFALL_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
             admin_token=env.get("FOOTFALL_ADMIN_TOKEN") or None,
+            config_limits=_config_limits(env),
             **_observability(env),
         )
 
@@ -158,6 +162,24 @@ class Settings:
 
     def with_database(self, url: str | None) -> Settings:
         return self if not url else replace(self, database_url=url)
+
+
+def _config_limits(env: Mapping[str, str]) -> ConfigLimits:
+    default = ConfigLimits()
+
+    def whole(name: str, fallback: int) -> int:
+        value = float(_number(env, name, fallback, minimum=1))
+        if not value.is_integer():  # inf and NaN included
+            raise ConfigError(f"{name}={env.get(name)!r}: expected a whole number >= 1")
+        return int(value)
+
+    return ConfigLimits(
+        max_channels=whole("FOOTFALL_MAX_CHANNELS", default.max_channels),
+        max_triggers_per_channel=whole(
+            "FOOTFALL_MAX_TRIGGERS_PER_CHANNEL", default.max_triggers_per_channel
+        ),
+        max_body_bytes=whole("FOOTFALL_MAX_CONFIG_BYTES", default.max_body_bytes),
+    )
 
 
 def _observability(env: Mapping[str, str]) -> dict[str, Any]:

@@ -112,5 +112,11 @@ def server_services(
         schedule=settings.webhook_schedule,
         allow_private=settings.webhook_allow_private,
     )
-    ingest = Ingest(db, clock, on_commit=dispatcher.wake, retention_days=settings.retention_days)
+    ingest = Ingest(
+        db,
+        clock,
+        on_commit=dispatcher.wake,
+        retention_days=settings.retention_days,
+        limits=settings.config_limits,
+    )
     return ServerServices(ingest=ingest, dispatcher=dispatcher, reads=ReadApi(db, clock))

@@ -18,8 +18,14 @@ from footfall import logs, telemetry
 from footfall.domain.agent_config import ConfigIn
 from footfall.domain.heartbeats import HeartbeatIn
 from footfall.domain.ingest import MAX_BODY_BYTES, EventIn
-from footfall.services.ingest import BatchResult, ConfigChanged, DecodedBatch, Ingest, Rejected
-from footfall.store.locations import LocationRow
+from footfall.services.ingest import (
+    BatchResult,
+    ConfigChanged,
+    DecodedBatch,
+    Ingest,
+    IngestLocation,
+    Rejected,
+)
 
 from .envelope import Code, error, success
 
@@ -33,7 +39,10 @@ class Unauthorized(Exception):
 
 
 class _TooLarge(Exception):
-    pass
+    def __init__(self, size: int, *, at_least: bool) -> None:
+        super().__init__(size)
+        self.size = size
+        self.at_least = at_least
 
 
 def _ingest(request: Request) -> Ingest:
@@ -41,7 +50,7 @@ def _ingest(request: Request) -> Ingest:
     return service
 
 
-async def _location(request: Request) -> LocationRow:
+async def _location(request: Request) -> IngestLocation:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -58,25 +67,31 @@ async def _location(request: Request) -> LocationRow:
     return location
 
 
-LocationDep = Annotated[LocationRow, Depends(_location)]
+LocationDep = Annotated[IngestLocation, Depends(_location)]
 
 
-async def _read_body(request: Request) -> bytes:
+async def _read_body(request: Request, cap: int = MAX_BODY_BYTES) -> bytes:
+    """The body, read no further than `cap` bytes (refused on its declared length alone
+    when that is beyond)."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise _TooLarge()
+    if declared.isdigit() and int(declared) > cap:
+        raise _TooLarge(int(declared), at_least=False)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _TooLarge()
+        if size > cap:
+            raise _TooLarge(size, at_least=True)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
+def _builtins(value: object) -> Any:
+    return msgspec.to_builtins(value)
+
+
 def _rejected(exc: Rejected) -> Response:
-    problems = msgspec.to_builtins(exc.problems) if exc.problems else []
+    problems = _builtins(exc.problems) if exc.problems else []
     return error(exc.status, Code.PARAMETER, exc.message, problems)
 
 
@@ -124,12 +139,19 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     },
 )
 async def put_config(request: Request, location: LocationDep) -> Response:
+    service = _ingest(request)
     try:
-        body = await _read_body(request)
-        result = await run_in_threadpool(_ingest(request).put_config, location, body)
-    except _TooLarge:
-        await run_in_threadpool(_ingest(request).mark_seen, location.id)
-        return error(413, Code.PARAMETER, f"the body exceeds {MAX_BODY_BYTES} bytes")
+        # The location's config-size limit first: an oversized declaration is refused
+        # before it is read whole, let alone decoded (docs/operations.md, Limits).
+        body = await _read_body(request, service.limits.max_body_bytes)
+        result = await run_in_threadpool(service.put_config, location, body)
+    except _TooLarge as exc:
+        await run_in_threadpool(service.mark_seen, location.id)
+        problem = service.limits.body_problem(exc.size, at_least=exc.at_least)
+        assert problem is not None  # beyond the cap, by construction
+        return error(
+            422, Code.PARAMETER, f"{problem.message}; nothing was changed", [_builtins(problem)]
+        )
     except Rejected as exc:
         return _rejected(exc)
     return success(
@@ -219,7 +241,7 @@ async def post_heartbeat(request: Request, location: LocationDep) -> Response:
 
 
 async def _store_batch(
-    service: Ingest, location: LocationRow, decoded: DecodedBatch
+    service: Ingest, location: IngestLocation, decoded: DecodedBatch
 ) -> BatchResult:
     # Decoding and checking are pure CPU (msgspec, then a tight loop): they run right here
     # on the event loop, which is cheaper than a thread hop and leaves the writer thread

@@ -27,6 +27,7 @@ from footfall.cli.database_commands import init, secrets_app
 from footfall.cli.feeds_commands import feeds_app
 from footfall.cli.help_text import as_prose
 from footfall.cli.output import emit_table, fail, reporting_errors
+from footfall.cli.prune_command import locations_prune
 from footfall.cli.server_command import serve
 from footfall.cli.sim_commands import demo, simulate
 from footfall.cli.tenant_commands import accounts_app, keys_app, locations_app
@@ -47,6 +48,7 @@ app = typer.Typer(
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(locations_app, name="locations")
+locations_app.command("prune")(locations_prune)
 app.add_typer(occupancy_app, name="occupancy")
 app.add_typer(queues_app, name="queues")
 app.add_typer(webhooks_app, name="webhooks")

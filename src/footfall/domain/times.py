@@ -38,6 +38,7 @@ __all__ = [
     "parse_instants",
     "parse_zone",
     "to_ms",
+    "zone_name_problem",
 ]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -55,6 +56,17 @@ _LOOSE_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?")
 _CYCLE_MS = 146_097 * 86_400_000
 _LOW_MS = -62_135_596_800_000 + 2 * 86_400_000  # 0001-01-03T00:00Z, room for any offset
 _HIGH_MS = 253_402_300_800_000 - 2 * 86_400_000  # 9999-12-30T00:00Z
+
+
+# A tz database name (docs/api.md, PUT /ingest/v1/config): ASCII letters, digits, `_`, `-`
+# and `+` in at most three `/`-separated parts, the first starting with a letter (the tz
+# rules: no `.`, `..` or absolute path, so the name never leaves the zoneinfo directory).
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9][A-Za-z0-9_+-]*){0,2}")
+# The longest tz database name is 32 characters; the column holds 64.
+ZONE_NAME_MAX = 64
+# Files of the zoneinfo directory that are not zones of the database but the host's own
+# settings: a location's time must not depend on the machine it is served from.
+_HOST_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 
 
 class ZoneError(ValueError):
@@ -150,6 +162,27 @@ def _instant_problem(text: str) -> str:
     return f"{text!r} is not of the form {INSTANT_FORM}, e.g. 2026-11-25T10:15:02.250-05:00"
 
 
+def zone_name_problem(name: str) -> str | None:
+    """Why `name` is not a zone a client may declare (an IANA tz database name or a fixed
+    `±HH:MM` offset), or None. Checked on every zone a client sends, before it is stored."""
+    if len(name) > ZONE_NAME_MAX:
+        return (
+            f"a time zone has at most {ZONE_NAME_MAX} characters (got {len(name)}): expected "
+            "an IANA name such as 'America/New_York' or a fixed offset such as '+05:30'"
+        )
+    named = _FIXED_OFFSET.match(name) is None and name.upper() != "UTC" and name != "Z"
+    if named and (_ZONE_NAME.fullmatch(name) is None or name in _HOST_ZONES):
+        return (
+            f"{name!r} is not a time zone of the IANA tz database: expected a name such "
+            "as 'America/New_York' or a fixed offset such as '+05:30'"
+        )
+    try:
+        parse_zone(name)
+    except ZoneError as exc:
+        return str(exc)
+    return None
+
+
 @lru_cache(maxsize=512)
 def parse_zone(name: str) -> tzinfo:
     """The tzinfo for an IANA name (`Europe/Paris`) or a fixed offset (`+05:30`)."""
@@ -164,7 +197,8 @@ def parse_zone(name: str) -> tzinfo:
         return UTC
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a directory of the zoneinfo tree, or a name too long for a file name.
         raise ZoneError(
             f"{name!r} is not a time zone: expected an IANA name such as "
             "'America/New_York' or a fixed offset such as '+05:30'"

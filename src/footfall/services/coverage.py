@@ -160,7 +160,7 @@ def channel_coverage(
 ) -> dict[str, ChannelCoverage]:
     """The stored coverage of the location's channels (or those given) for reading any
     span inside [since, until) (ms)."""
-    first = store.first_quarters(conn, location_id)
+    first = store.first_quarters(conn, location_id, channel_ids)
     rows = store.quarter_rows(
         conn,
         location_id,

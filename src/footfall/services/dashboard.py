@@ -24,13 +24,16 @@ from footfall.domain.times import format_local, from_ms, now_ms, parse_zone
 from footfall.services import coverage, occupancy
 from footfall.services.reads import ReadApi
 from footfall.store import accounts as account_store
+from footfall.store import listings, reads
 from footfall.store import locations as location_store
 from footfall.store import occupancy as occupancy_store
-from footfall.store import reads
 from footfall.store.db import Database
 from footfall.store.feeds import quarter_counts
+from footfall.store.locations import TriggerRow
 
 __all__ = [
+    "CARD_CHANNELS",
+    "COVERAGE_CHANNELS",
     "ONLINE_WITHIN_MS",
     "LocationCard",
     "LocationDetail",
@@ -40,6 +43,13 @@ __all__ = [
 ]
 
 ONLINE_WITHIN_MS = 5 * 60_000
+# What one page shows of a location, whatever it declared (docs/operations.md, Limits):
+# enough for a real site at a glance; the read API lists everything.
+CARD_CHANNELS = 20  # channels per card on `/`
+CARD_TRIGGERS = 200  # triggers listed under them
+COVERAGE_CHANNELS = 50  # rows of the location page's coverage table
+ZONE_CHOICES = 200  # zone triggers offered for the dwell chart
+DOOR_LINES = 50  # enter (or exit) lines found by name when no line counter is defined
 
 
 @dataclass
@@ -52,6 +62,8 @@ class LocationCard:
     online: bool
     last_seen: str | None
     channels: list[dict[str, Any]] = field(default_factory=list)
+    # Channels not listed on the card (beyond `CARD_CHANNELS`; `GET /channels` has them).
+    more_channels: int = 0
 
 
 def location_cards(db: Database, now: int | None = None) -> list[LocationCard]:
@@ -61,38 +73,7 @@ def location_cards(db: Database, now: int | None = None) -> list[LocationCard]:
         names = {a.id: a.name for a in account_store.list_accounts(conn)}
         for loc in location_store.list_locations(conn):
             zone = parse_zone(loc.timezone)
-            triggers = location_store.load_triggers(conn, loc.id)
-            activity = Counter[str]()
-            for row in reads.rollup_counts(
-                conn, [loc.id], Params(), ("trigger_id",), now - 24 * 3_600_000, None
-            ):
-                activity[row[1]] += int(row[0])
-            channels: dict[str, dict[str, Any]] = {}
-            for row in reads.channels_of(conn, [loc.id]):
-                channels[row.id] = {
-                    "id": row.id,
-                    "name": row.name,
-                    "active": bool(row.active),
-                    "triggers": [],
-                }
-            for trigger in sorted(triggers.values(), key=lambda t: t.id):
-                channels.setdefault(
-                    trigger.channel_id,
-                    {
-                        "id": trigger.channel_id,
-                        "name": trigger.channel_id,
-                        "active": False,
-                        "triggers": [],
-                    },
-                )["triggers"].append(
-                    {
-                        "id": trigger.id,
-                        "name": trigger.name,
-                        "type": trigger.type,
-                        "active": bool(trigger.active),
-                        "events_24h": activity[trigger.id],
-                    }
-                )
+            channels, more = _card_channels(conn, loc.id, now)
             cards.append(
                 LocationCard(
                     loc.id,
@@ -102,10 +83,46 @@ def location_cards(db: Database, now: int | None = None) -> list[LocationCard]:
                     loc.version,
                     loc.last_seen_at is not None and now - loc.last_seen_at < ONLINE_WITHIN_MS,
                     None if loc.last_seen_at is None else format_local(loc.last_seen_at, zone),
-                    list(channels.values()),
+                    channels,
+                    more,
                 )
             )
     return cards
+
+
+def _card_channels(conn: Any, location_id: int, now: int) -> tuple[list[dict[str, Any]], int]:
+    """The first `CARD_CHANNELS` channels (declared first) with their triggers (at most
+    `CARD_TRIGGERS`) and events of the last 24 hours, and how many channels are not shown:
+    every query is bounded, whatever the location declared."""
+    shown = listings.first_channels(conn, location_id, CARD_CHANNELS)
+    ids = [row.id for row in shown]
+    channels: dict[str, dict[str, Any]] = {
+        row.id: {"id": row.id, "name": row.name, "active": bool(row.active), "triggers": []}
+        for row in shown
+    }
+    activity = Counter[str]()
+    if ids:
+        window = Params(channel_ids=tuple(ids))
+        for row in reads.rollup_counts(
+            conn, [location_id], window, ("trigger_id",), now - 24 * 3_600_000, None
+        ):
+            activity[row[1]] += int(row[0])
+    for trigger in sorted(listings.triggers_on(conn, location_id, ids, CARD_TRIGGERS), key=_by_id):
+        channels[trigger.channel_id]["triggers"].append(
+            {
+                "id": trigger.id,
+                "name": trigger.name,
+                "type": trigger.type,
+                "active": bool(trigger.active),
+                "events_24h": activity[trigger.id],
+            }
+        )
+    more = listings.channel_count(conn, location_id) - len(ids) if len(ids) == CARD_CHANNELS else 0
+    return list(channels.values()), more
+
+
+def _by_id(trigger: TriggerRow) -> str:
+    return trigger.id
 
 
 @dataclass
@@ -141,16 +158,16 @@ class LocationDetail:
 
 
 def _door_triggers(conn: Any, location_id: int) -> tuple[list[str], list[str]]:
-    """Entries and exits: the first line counter's triggers, else lines named Enter/Exit."""
+    """Entries and exits: the first line counter's triggers, else lines named Enter/Exit
+    (at most `DOOR_LINES` each: a site with more doors defines a line counter)."""
     for counter in occupancy_store.list_counters(conn, [location_id]):
         if counter.zone_trigger is None:
             return list(counter.enter_triggers), list(counter.exit_triggers)
-    lines = [
-        t for t in location_store.load_triggers(conn, location_id).values() if t.type == "Line"
-    ]
-    enter = [t.id for t in lines if "enter" in t.name.lower() or t.name.lower() == "in"]
-    exits = [t.id for t in lines if "exit" in t.name.lower() or t.name.lower() == "out"]
-    return enter, exits
+    enter, exits = (
+        [t.id for t in listings.first_triggers(conn, location_id, "Line", DOOR_LINES, named=named)]
+        for named in (("enter", "in"), ("exit", "out"))
+    )
+    return sorted(enter), sorted(exits)
 
 
 def _per_hour(
@@ -176,8 +193,7 @@ def _gaps(
 ) -> list[bool]:
     """Hours (begun by now) in which no channel of these triggers was covered, where
     coverage is known (an agent that never sent a heartbeat shows no gap)."""
-    known_triggers = location_store.load_triggers(conn, location_id)
-    channels = sorted({known_triggers[t].channel_id for t in triggers if t in known_triggers})
+    channels = sorted({t.channel_id for t in listings.triggers_named(conn, location_id, triggers)})
     if not channels or not hours:
         return [False] * len(hours)
     stored = coverage.channel_coverage(conn, location_id, channels, hours[0][0], hours[-1][1])
@@ -192,9 +208,12 @@ def _gaps(
 def _coverage_rows(
     conn: Any, location_id: int, hours: list[tuple[int, int]], zone: tzinfo, now: int
 ) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Per channel: (hour label, state) for today's hours, as `GET /coverage` states them,
-    plus `unknown` (before its first heartbeat) and `future`."""
-    names = {row.id: row.name for row in reads.channels_of(conn, [location_id])}
+    """Per channel (the first `COVERAGE_CHANNELS`, declared first): (hour label, state)
+    for today's hours, as `GET /coverage` states them, plus `unknown` (before its first
+    heartbeat) and `future`."""
+    names = {
+        row.id: row.name for row in listings.first_channels(conn, location_id, COVERAGE_CHANNELS)
+    }
     if not names or not hours:
         return []
     stored = coverage.channel_coverage(conn, location_id, sorted(names), hours[0][0], hours[-1][1])
@@ -251,11 +270,7 @@ def location_detail(
         week_ago = local_midnight(today - timedelta(days=7), zone)
         last_week = local_hours(zone, week_ago, local_midnight(today - timedelta(days=6), zone))
         enter, exits = _door_triggers(conn, location_id)
-        triggers = location_store.load_triggers(conn, location_id)
-        zones = sorted((t.id, t.name) for t in triggers.values() if t.type == "Zone")
-        chosen = (
-            dwell_zone if dwell_zone in {z for z, _ in zones} else (zones[0][0] if zones else None)
-        )
+        zones, chosen = _zones(conn, location_id, dwell_zone)
         dwell = _dwell_today(conn, location_id, chosen, midnight, now)
         api = ReadApi(db)
         window = Params(location_ids=(location_id,), since=midnight, until=now + 1)
@@ -295,6 +310,22 @@ def location_detail(
                 if c.zone_trigger is None
             ],
         )
+
+
+def _zones(
+    conn: Any, location_id: int, wanted: str | None
+) -> tuple[list[tuple[str, str]], str | None]:
+    """The zone triggers offered for the dwell chart (the first `ZONE_CHOICES`, and the
+    one asked for), and the one shown: `wanted` if it is a zone, else the first."""
+    zones = {t.id: t.name for t in listings.first_triggers(conn, location_id, "Zone", ZONE_CHOICES)}
+    # Looked up only when it could be an id (at most 64 printable characters: a NUL
+    # would be refused by PostgreSQL before the query ran).
+    if wanted is not None and wanted not in zones and len(wanted) <= 64 and wanted.isprintable():
+        asked = listings.triggers_named(conn, location_id, [wanted])
+        zones.update((t.id, t.name) for t in asked if t.type == "Zone")
+    ordered = sorted(zones.items())
+    chosen = wanted if wanted in zones else (ordered[0][0] if ordered else None)
+    return ordered, chosen
 
 
 def _dwell_today(

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 from footfall.domain.sealing import API_KEY_SECRET
-from footfall.domain.times import ZoneError, now_ms, parse_zone
+from footfall.domain.times import now_ms, zone_name_problem
 from footfall.services.errors import NotFoundError, ServiceError
 from footfall.store import accounts as account_store
 from footfall.store import locations as location_store
@@ -105,10 +105,8 @@ def revoke_key(db: Database, public_key: str) -> None:
 def create_location(
     db: Database, *, account_id: int, name: str, timezone: str = "UTC"
 ) -> IssuedLocation:
-    try:
-        parse_zone(timezone)
-    except ZoneError as exc:
-        raise ServiceError(f"--timezone: {exc}") from None
+    if (problem := zone_name_problem(timezone)) is not None:
+        raise ServiceError(f"--timezone: {problem}")
     _require_account(db, account_id)
     token = "ffi_" + secrets.token_urlsafe(32)
     with db.write() as conn:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from footfall.domain.times import now_ms
+from footfall.services.undeclared import purge_undeclared
 from footfall.store import events as event_store
 from footfall.store import locations as location_store
 from footfall.store.db import Database
@@ -47,6 +48,7 @@ def purge_expired_events(
 ) -> int:
     """Purge raw events with event_time before now - retention; returns how many went."""
     cutoff = clock() - int(retention_days * MS_PER_DAY)
+    purge_undeclared(db, retention_days, clock=clock)  # undeclared for as long, and their data
     if not db.is_sqlite:
         create_partitions_ahead(db, clock=clock)
         dropped = drop_weeks_before(db, cutoff)

@@ -96,14 +96,15 @@ def quarter_rows(
     ).all()
 
 
-def first_quarters(conn: Connection, location_id: int) -> dict[str, int]:
-    """channel -> the first quarter with a row: coverage is known from there on."""
+def first_quarters(
+    conn: Connection, location_id: int, channel_ids: Sequence[str] | None = None
+) -> dict[str, int]:
+    """channel -> the first quarter with a row: coverage is known from there on (for the
+    channels given, or every channel of the location)."""
     q = coverage_quarters
+    query = select(q.c.channel_id, func.min(q.c.quarter)).where(q.c.location_id == location_id)
+    if channel_ids is not None:
+        query = query.where(q.c.channel_id.in_(channel_ids))
     return {
-        str(channel): int(first)
-        for channel, first in conn.execute(
-            select(q.c.channel_id, func.min(q.c.quarter))
-            .where(q.c.location_id == location_id)
-            .group_by(q.c.channel_id)
-        )
+        str(channel): int(first) for channel, first in conn.execute(query.group_by(q.c.channel_id))
     }

@@ -1,7 +1,8 @@
 """Locations, and the channels and triggers their agents declare.
 
-A config upsert never deletes: channels and triggers absent from it become inactive, so
-history keeps their names, and buffered events for them are still accepted.
+A config upsert never deletes: channels and triggers absent from it become inactive (from
+`inactive_since`), so history keeps their names and buffered events for them are still
+accepted; `services.undeclared` purges them once the retention period has passed since.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 
 from footfall.store.db import placeholder
 from footfall.store.schema import channels, locations, triggers
@@ -26,6 +27,7 @@ __all__ = [
     "find_location_by_token_hash",
     "get_location",
     "insert_location",
+    "known_counts",
     "list_locations",
     "load_triggers",
     "location_ids",
@@ -190,22 +192,61 @@ def _upsert_rows(
     table: Table,
     location_id: int,
     rows: dict[str, dict[str, object]],
+    now: int,
 ) -> None:
-    existing = set(
-        conn.execute(select(table.c.id).where(table.c.location_id == location_id)).scalars()
-    )
-    conn.execute(update(table).where(table.c.location_id == location_id).values(active=0))
+    """Make `rows` the location's active rows of `table`: new ones inserted, changed or
+    inactive ones updated, the others made inactive (from `now`). Statements run once per
+    kind with a parameter set per row (executemany), and rows already as declared are not
+    written: a config at the limit is a few round trips, not one per channel."""
+    names = sorted({name for values in rows.values() for name in values})
+    stored = {
+        row.id: row
+        for row in conn.execute(
+            select(table.c.id, table.c.active, *(table.c[n] for n in names)).where(
+                table.c.location_id == location_id
+            )
+        )
+    }
+    new, changed = [], []
     for row_id, values in rows.items():
-        if row_id in existing:
-            conn.execute(
-                update(table)
-                .where(table.c.location_id == location_id, table.c.id == row_id)
-                .values(**values, active=1)
-            )
-        else:
-            conn.execute(
-                insert(table).values(location_id=location_id, id=row_id, **values, active=1)
-            )
+        old = stored.get(row_id)
+        if old is None:
+            new.append({"location_id": location_id, "id": row_id, **values, "active": 1})
+        elif not old.active or any(getattr(old, n) != values[n] for n in names):
+            changed.append({"b_id": row_id, **{f"v_{n}": values[n] for n in names}})
+    gone = [{"b_id": row_id} for row_id, old in stored.items() if old.active and row_id not in rows]
+    where = (table.c.location_id == location_id, table.c.id == bindparam("b_id"))
+    if new:
+        conn.execute(insert(table), new)
+    if changed:
+        conn.execute(
+            update(table)
+            .where(*where)
+            .values(
+                {**{n: bindparam(f"v_{n}") for n in names}, "active": 1, "inactive_since": None}
+            ),
+            changed,
+        )
+    if gone:
+        conn.execute(update(table).where(*where).values(active=0, inactive_since=now), gone)
+
+
+def known_counts(conn: Connection, location_id: int) -> tuple[int, tuple[str, int] | None]:
+    """How many channels the location knows (declared or not yet purged), and the channel
+    with the most triggers with their number (None without triggers): what the limits
+    bound (docs/operations.md, Limits)."""
+    known = conn.execute(
+        select(func.count()).where(channels.c.location_id == location_id)
+    ).scalar_one()
+    per_channel = func.count().label("n")
+    busiest = conn.execute(
+        select(triggers.c.channel_id, per_channel)
+        .where(triggers.c.location_id == location_id)
+        .group_by(triggers.c.channel_id)
+        .order_by(per_channel.desc(), triggers.c.channel_id)
+        .limit(1)
+    ).one_or_none()
+    return int(known), None if busiest is None else (str(busiest[0]), int(busiest[1]))
 
 
 def upsert_config(
@@ -236,6 +277,7 @@ def upsert_config(
         channels,
         location_id,
         {c.id: {"name": c.name, "paid": c.paid} for c in channel_specs},
+        now,
     )
     _upsert_rows(
         conn,
@@ -246,6 +288,7 @@ def upsert_config(
             for c in channel_specs
             for t in c.triggers
         },
+        now,
     )
     counts = [
         conn.execute(

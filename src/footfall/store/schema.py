@@ -135,6 +135,9 @@ channels = Table(
     Column("name", Text, nullable=False),
     Column("paid", Integer, nullable=False),
     Column("active", Integer, nullable=False),
+    # When the agent stopped declaring it (ms; NULL while declared): purged with its
+    # derived data once the retention period has passed since (services.undeclared).
+    Column("inactive_since", BigInteger, nullable=True),
 )
 
 triggers = Table(
@@ -146,6 +149,7 @@ triggers = Table(
     Column("name", Text, nullable=False),
     Column("type", String(8), nullable=False),
     Column("active", Integer, nullable=False),
+    Column("inactive_since", BigInteger, nullable=True),  # as for channels
 )
 
 # On PostgreSQL `events` is partitioned by day of `event_time` (store/partitions.py): its
