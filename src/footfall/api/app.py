@@ -21,10 +21,13 @@ from starlette.responses import Response
 
 from footfall import __version__
 from footfall.config import Settings
+from footfall.domain.ingest import MAX_BODY_BYTES
 from footfall.domain.times import now_ms
+from footfall.forwarded import ForwardedClient
 from footfall.services.analytics import compute_histograms
 from footfall.services.dispatcher import Dispatcher
 from footfall.services.ingest import Ingest
+from footfall.services.key_check import verify_server_key
 from footfall.services.occupancy import IdleResetAudit
 from footfall.services.reads import ReadApi
 from footfall.services.retention import purge_expired_events
@@ -37,6 +40,7 @@ from footfall.web.throttle import LoginThrottle
 
 from . import access_log, feeds, health, ingest, metrics, read, read_schemas
 from .background import Job, run_jobs
+from .body_budget import BodyBudget
 from .envelope import Code, error
 from .middleware import RequestObserver
 
@@ -79,7 +83,8 @@ def create_app(
 ) -> FastAPI:
     settings = settings or Settings.from_env()
     database = db or Database(settings.database_url)
-    database.require_key()  # fail at start, not at the first request, without the secrets' key
+    # Fail at start, not at the first request, without the secrets' key or with a wrong one.
+    verify_server_key(database)
     access_log.install()
 
     dispatcher = Dispatcher(
@@ -125,10 +130,17 @@ def create_app(
     )
     app.state.dispatcher = dispatcher
     app.state.reads = ReadApi(database, clock)
+    app.state.clock = clock
     app.state.login_throttle = LoginThrottle(lambda: clock() / 1000)
     if settings.admin_token_problem:
         log.warning("%s", settings.admin_token_problem)
     app.state.metrics_registry = metrics.registry(database, clock)
+    app.add_middleware(
+        BodyBudget,
+        limit=settings.body_bytes_in_flight,
+        largest=MAX_BODY_BYTES,
+        wait=settings.body_wait,
+    )
     app.add_middleware(RequestObserver)
     app.include_router(health.router)
     app.include_router(metrics.router)
@@ -141,6 +153,8 @@ def create_app(
     _install_error_handlers(app)
     _install_openapi(app)
     app.add_middleware(SecurityHeaders)
+    # Outermost: everything inside (sign-in back-off, access log) sees the real client.
+    app.add_middleware(ForwardedClient, trusted=settings.forwarded_allow_ips)
     return app
 
 
@@ -174,7 +188,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(ingest.Unauthorized, on_unauthorized)
     app.add_exception_handler(read.ApiError, on_api_error)
-    app.add_exception_handler(views._Redirect, on_redirect)
+    app.add_exception_handler(views.Redirect, on_redirect)
     app.add_exception_handler(Exception, on_unexpected)
 
 

@@ -27,6 +27,7 @@ from footfall.cli.webhooks_commands import webhooks_app
 from footfall.cli.zones_commands import occupancy_app, queues_app
 from footfall.domain.times import format_local
 from footfall.services import management
+from footfall.services.key_check import verify_server_key
 from footfall.store.migrate import upgrade
 
 __all__ = ["app", "run"]
@@ -68,7 +69,8 @@ def init(db: DbOption = None, as_json: JsonOption = False) -> None:
         if not database.is_sqlite:
             database.require_key()  # PostgreSQL: FOOTFALL_SECRET_KEY must be set (clear error)
         revision = upgrade(database)
-        database.require_key()  # SQLite: the key file (just made) or the variable, well-formed
+        # SQLite: the key file (just made) or the variable, well-formed; and the key check.
+        verify_server_key(database)
         emit(
             {"database": database.url, "schema_version": revision},
             as_json=as_json,
@@ -248,9 +250,10 @@ def serve(
 
     from footfall import logs
 
-    # Refuse to start on a missing or outdated schema, or without the secrets' key.
+    # Refuse to start on a missing or outdated schema, without the secrets' key or with
+    # a key that is not the database's.
     with reporting_errors(), open_db(db) as database:
-        database.require_key()
+        verify_server_key(database)
         settings = settings_for(db)
         os.environ["FOOTFALL_DATABASE_URL"] = settings.database_url
     json_logs = settings.log_format == "json"
@@ -263,6 +266,9 @@ def serve(
             workers=workers,
             timeout_graceful_shutdown=30,
             log_level="info",
+            # X-Forwarded-For is read by the app, from FOOTFALL_FORWARDED_ALLOW_IPS only
+            # (uvicorn's own default would trust it from 127.0.0.1).
+            proxy_headers=False,
             # In JSON, Footfall's own access log (with request ids) replaces uvicorn's.
             access_log=access_log and not json_logs,
             log_config=logs.dict_config(access_log=access_log) if json_logs else LOGGING_CONFIG,

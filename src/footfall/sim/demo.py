@@ -109,7 +109,13 @@ def run_demo(
     occupancy.create_queue(db, location_id=issued.location.id, name="Checkout", zone=T.QUEUE)
 
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, db=db), host=host, port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(settings, db=db),
+            host=host,
+            port=port,
+            log_level="warning",
+            proxy_headers=False,  # X-Forwarded-For: FOOTFALL_FORWARDED_ALLOW_IPS only
+        )
     )
     serving = threading.Thread(target=server.run, name="footfall-demo-server", daemon=True)
     serving.start()
