@@ -52,31 +52,35 @@ def csrf(client: httpx.Client) -> str:
 def test_two_sign_ins_get_two_sessions_and_sign_out_ends_one(db_url: str, db: Database) -> None:
     clock = Clock()  # both sign-ins in the same millisecond
     settings = Settings(database_url=db_url, rate_limit=0, admin_token=ADMIN)
-    with RunningServer(settings, db, clock=clock) as server:
-        with browser(server) as first, browser(server) as second:
-            sign_in(first), sign_in(second)
-            cookie = first.cookies["footfall_session"]
-            assert cookie != second.cookies["footfall_session"]
-            assert len(cookie) >= 43  # 256 random bits
-            assert opens_keys(first) and opens_keys(second)
-            out = first.post("/logout", data={"csrf": csrf(first)})
-            assert out.status_code == 303
-            # The old cookie, replayed by whoever kept it, opens nothing now.
-            with httpx.Client(base_url=server.url) as thief:
-                thief.cookies.set("footfall_session", cookie)
-                refused = thief.get("/keys")
-                assert refused.status_code == 303
-                assert refused.headers["location"].startswith("/login")
-                assert thief.get("/dashboard/live/1").status_code == 401
-            assert opens_keys(second)  # the other session goes on
+    with (
+        RunningServer(settings, db, clock=clock) as server,
+        browser(server) as first,
+        browser(server) as second,
+    ):
+        sign_in(first)
+        sign_in(second)
+        cookie = first.cookies["footfall_session"]
+        assert cookie != second.cookies["footfall_session"]
+        assert len(cookie) >= 43  # 256 random bits
+        assert opens_keys(first)
+        assert opens_keys(second)
+        out = first.post("/logout", data={"csrf": csrf(first)})
+        assert out.status_code == 303
+        # The old cookie, replayed by whoever kept it, opens nothing now.
+        with httpx.Client(base_url=server.url) as thief:
+            thief.cookies.set("footfall_session", cookie)
+            refused = thief.get("/keys")
+            assert refused.status_code == 303
+            assert refused.headers["location"].startswith("/login")
+            assert thief.get("/dashboard/live/1").status_code == 401
+        assert opens_keys(second)  # the other session goes on
 
 
 def test_a_new_operator_token_ends_every_session(db_url: str, db: Database) -> None:
     settings = Settings(database_url=db_url, rate_limit=0, admin_token=ADMIN)
-    with RunningServer(settings, db) as server:
-        with browser(server) as client:
-            assert opens_keys(sign_in(client))
-            cookie = client.cookies["footfall_session"]
+    with RunningServer(settings, db) as server, browser(server) as client:
+        assert opens_keys(sign_in(client))
+        cookie = client.cookies["footfall_session"]
     rotated = Settings(database_url=db_url, rate_limit=0, admin_token=NEW_ADMIN)
     with (
         RunningServer(rotated, db) as server,
