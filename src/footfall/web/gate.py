@@ -82,12 +82,18 @@ def bad_value(exc: ValueRefused) -> Redirect:
 
 
 async def signed_in(request: Request) -> bool:
+    """The request carries a live session (looked up once per request)."""
+    known: bool | None = getattr(request.state, "signed_in", None)
+    if known is not None:
+        return known
     token = admin_token(request)
     cookie = request.cookies.get(COOKIE)
-    if token is None or not cookie:
-        return False
-    db, now = database(request), now_ms(request)
-    return await run_in_threadpool(dashboard_sessions.session_valid, db, token, cookie, now)
+    valid = False
+    if token is not None and cookie:
+        db, now = database(request), now_ms(request)
+        valid = await run_in_threadpool(dashboard_sessions.session_valid, db, token, cookie, now)
+    request.state.signed_in = valid
+    return valid
 
 
 async def require_session(request: Request) -> str:

@@ -34,8 +34,3 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("secret", sa.Text, nullable=False),
     )
-
-
-def downgrade() -> None:
-    op.drop_table("server_key_check")
-    op.drop_table("dashboard_sessions")
