@@ -177,7 +177,9 @@ class RunningServer:
             if clock is None
             else create_app(settings, db=db, clock=clock)
         )
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+        config = uvicorn.Config(  # X-Forwarded-For is the app's (FOOTFALL_FORWARDED_ALLOW_IPS)
+            app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", proxy_headers=False
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from footfall.domain.agent_config import ConfigLimits
 from footfall.domain.webhooks import SCHEDULE
+from footfall.forwarded import NO_PROXIES, TrustedProxies, parse_forwarded_allow_ips
 
 __all__ = [
     "DEFAULT_RETENTION_DAYS",
@@ -102,6 +103,12 @@ class Settings:
     webhook_allow_private: bool = False
     public_url: str = "http://127.0.0.1:8000"
     admin_token: str | None = None
+    # Bytes of request bodies one process holds at once (api/body_budget.py); 4 batches of
+    # the largest size: beyond it a new body waits `body_wait` seconds, then gets 503.
+    body_bytes_in_flight: int = 64 * 1024 * 1024
+    body_wait: float = 2.0
+    # Peers whose X-Forwarded-For names the client (footfall.forwarded); default: none.
+    forwarded_allow_ips: TrustedProxies = NO_PROXIES
     # How often the retention purge runs inside `footfall serve` (seconds).
     purge_interval: float = 3600.0
     # Seconds between webhook retries (SPEC §6); tests shorten it.
@@ -129,6 +136,10 @@ class Settings:
             public_url=(env.get("FOOTFALL_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
             admin_token=env.get("FOOTFALL_ADMIN_TOKEN") or None,
             config_limits=_config_limits(env),
+            forwarded_allow_ips=_proxies(env),
+            body_bytes_in_flight=int(
+                _number(env, "FOOTFALL_BODY_BYTES_IN_FLIGHT", 64 * 1024 * 1024, minimum=1)
+            ),
             **_observability(env),
         )
 
@@ -180,6 +191,13 @@ def _config_limits(env: Mapping[str, str]) -> ConfigLimits:
         ),
         max_body_bytes=whole("FOOTFALL_MAX_CONFIG_BYTES", default.max_body_bytes),
     )
+
+
+def _proxies(env: Mapping[str, str]) -> TrustedProxies:
+    try:
+        return parse_forwarded_allow_ips(env.get("FOOTFALL_FORWARDED_ALLOW_IPS"))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _observability(env: Mapping[str, str]) -> dict[str, Any]:

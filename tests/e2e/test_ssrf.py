@@ -58,6 +58,10 @@ def resolving_to(*addresses: str) -> Callable[[str, int], Sequence[str]]:
         ("http://[::ffff:127.0.0.1]/", "an IPv6 form of 127.0.0.1"),
         ("http://0.0.0.0:8000/", "0.0.0.0 is unspecified"),
         ("http://224.0.0.1/", "multicast"),
+        # IANA special-purpose blocks that Python's is_global lets through.
+        ("http://192.0.0.8/", "192.0.0.8 is special-purpose: IPv4 dummy address"),
+        ("http://192.0.0.100/", "special-purpose: IETF Protocol Assignments"),
+        ("http://[3fff::1]/", "3fff::1 is special-purpose: Documentation"),
     ],
 )
 def test_private_targets_are_refused_at_creation(

@@ -117,3 +117,53 @@ def test_well_formed_urls_give_host_and_port() -> None:
     assert (target.scheme, target.host, target.port) == ("https", "hooks.example.com", 443)
     assert parse_webhook_url("http://[2606:4700::1111]:8080/").host == "2606:4700::1111"
     assert parse_webhook_url("http://example.com/").port == 80
+
+
+@pytest.mark.parametrize(
+    ("address", "block"),
+    [
+        ("192.0.0.8", "IPv4 dummy address, 192.0.0.8/32"),
+        ("192.0.0.200", "IETF Protocol Assignments, 192.0.0.0/24"),
+        ("198.18.0.1", "Benchmarking, 198.18.0.0/15"),
+        ("198.19.255.254", "Benchmarking, 198.18.0.0/15"),
+        ("240.0.0.1", "Reserved, 240.0.0.0/4"),
+        ("2001:db8::1", "Documentation, 2001:db8::/32"),
+        ("3fff::1", "Documentation, 3fff::/20"),
+        ("2001:2::1", "Benchmarking, 2001:2::/48"),
+        ("100::1", "Discard-Only Address Block, 100::/64"),
+        ("5f00::1", "Segment Routing (SRv6) SIDs, 5f00::/16"),
+        ("64:ff9b::808:808", "IPv4-IPv6 Translat., 64:ff9b::/96"),
+        ("64:ff9b:1::808:808", "IPv4-IPv6 Translat., 64:ff9b:1::/48"),
+    ],
+)
+def test_special_purpose_addresses_are_refused_by_the_iana_registry(
+    address: str, block: str
+) -> None:
+    problem = address_problem(ipaddress.ip_address(address))
+    assert problem is not None, address
+    assert (
+        problem
+        in (  # named by Python when it knows the block, else by the registry
+            "reserved",
+            "private",
+            "not a public address",
+        )
+        or block in problem
+    )
+
+
+@pytest.mark.parametrize(
+    "address", ["192.0.0.9", "192.31.196.1", "2001:4:112::1", "2620:4f:8000::1"]
+)
+def test_special_blocks_the_registry_calls_globally_reachable_pass(address: str) -> None:
+    """AS112 and the anycast services are reachable on the Internet (the registry says
+    so): only Python's own rules might refuse them, never the registry table."""
+    problem = address_problem(ipaddress.ip_address(address))
+    assert problem is None or "special-purpose" not in problem
+
+
+def test_the_reported_special_purpose_target_is_refused_with_what_to_do() -> None:
+    with pytest.raises(UrlRejected, match=r"192\.0\.0\.8 is special-purpose: IPv4 dummy"):
+        check_addresses("192.0.0.8", ["192.0.0.8"])
+    with pytest.raises(UrlRejected, match="FOOTFALL_WEBHOOK_ALLOW_PRIVATE=1"):
+        check_addresses("hooks.example", ["198.18.0.1"])

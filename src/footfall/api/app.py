@@ -21,9 +21,12 @@ from starlette.responses import Response
 
 from footfall import __version__
 from footfall.config import Settings
+from footfall.domain.ingest import MAX_BODY_BYTES
 from footfall.domain.times import now_ms
+from footfall.forwarded import ForwardedClient
 from footfall.root import Database, new_database, server_services
 from footfall.services.analytics import compute_histograms
+from footfall.services.key_check import verify_server_key
 from footfall.services.occupancy import IdleResetAudit
 from footfall.services.retention import purge_expired_events
 from footfall.services.revisions import notify as notify_revisions
@@ -34,6 +37,7 @@ from footfall.web.throttle import LoginThrottle
 
 from . import access_log, feeds, health, ingest, metrics, read, read_schemas
 from .background import Job, run_jobs
+from .body_budget import BodyBudget
 from .envelope import Code, error
 from .middleware import RequestObserver
 
@@ -76,7 +80,8 @@ def create_app(
 ) -> FastAPI:
     settings = settings or Settings.from_env()
     database = db or new_database(settings.database_url)
-    database.require_key()  # fail at start, not at the first request, without the secrets' key
+    # Fail at start, not at the first request, without the secrets' key or with a wrong one.
+    verify_server_key(database)
     access_log.install()
     services = server_services(settings, database, clock)
     dispatcher = services.dispatcher
@@ -115,14 +120,23 @@ def create_app(
     app.state.ingest = services.ingest
     app.state.dispatcher = dispatcher
     app.state.reads = services.reads
+    app.state.clock = clock
     app.state.login_throttle = LoginThrottle(lambda: clock() / 1000)
     if settings.admin_token_problem:
         log.warning("%s", settings.admin_token_problem)
     app.state.metrics_registry = metrics.registry(database, clock)
+    app.add_middleware(
+        BodyBudget,
+        limit=settings.body_bytes_in_flight,
+        largest=MAX_BODY_BYTES,
+        wait=settings.body_wait,
+    )
     _install_routes(app)
     _install_error_handlers(app)
     _install_openapi(app)
     app.add_middleware(SecurityHeaders)
+    # Outermost: everything inside (sign-in back-off, access log) sees the real client.
+    app.add_middleware(ForwardedClient, trusted=settings.forwarded_allow_ips)
     return app
 
 
@@ -168,7 +182,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(ingest.Unauthorized, on_unauthorized)
     app.add_exception_handler(read.ApiError, on_api_error)
-    app.add_exception_handler(views._Redirect, on_redirect)
+    app.add_exception_handler(views.Redirect, on_redirect)
     app.add_exception_handler(Exception, on_unexpected)
 
 

@@ -8,6 +8,7 @@ import typer
 from footfall.cli.common import DbOption, JsonOption, open_db
 from footfall.cli.output import emit, reporting_errors
 from footfall.root import upgrade_schema
+from footfall.services.key_check import verify_server_key
 
 __all__ = ["init", "secrets_app"]
 
@@ -23,7 +24,8 @@ def init(db: DbOption = None, as_json: JsonOption = False) -> None:
         if not database.is_sqlite:
             database.require_key()  # PostgreSQL: FOOTFALL_SECRET_KEY must be set (clear error)
         revision = upgrade_schema(database)
-        database.require_key()  # SQLite: the key file (just made) or the variable, well-formed
+        # SQLite: the key file (just made) or the variable, well-formed; and the key check.
+        verify_server_key(database)
         emit(
             {"database": database.url, "schema_version": revision},
             as_json=as_json,

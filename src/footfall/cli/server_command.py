@@ -14,6 +14,7 @@ import typer
 
 from footfall.cli.common import DbOption, open_db, settings_for
 from footfall.cli.output import reporting_errors
+from footfall.services.key_check import verify_server_key
 
 __all__ = ["serve"]
 
@@ -37,7 +38,7 @@ def serve(
 
     # Refuse to start on a missing or outdated schema, or without the secrets' key.
     with reporting_errors(), open_db(db) as database:
-        database.require_key()
+        verify_server_key(database)
         settings = settings_for(db)
         os.environ["FOOTFALL_DATABASE_URL"] = settings.database_url
     json_logs = settings.log_format == "json"
@@ -50,6 +51,9 @@ def serve(
             workers=workers,
             timeout_graceful_shutdown=30,
             log_level="info",
+            # X-Forwarded-For is read by the app, from FOOTFALL_FORWARDED_ALLOW_IPS only
+            # (uvicorn's own default would trust it from 127.0.0.1).
+            proxy_headers=False,
             # In JSON, Footfall's own access log (with request ids) replaces uvicorn's.
             access_log=access_log and not json_logs,
             log_config=logs.dict_config(access_log=access_log) if json_logs else LOGGING_CONFIG,

@@ -8,6 +8,7 @@ midnights. The first bucket starts at `since` floored to the granularity.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Final
@@ -90,15 +91,32 @@ def buckets(since: int, until: int, granularity: str, zone: tzinfo) -> list[Buck
 
 
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP CSV injection);
-# names come from edge agents, so such text cells get a leading apostrophe.
-_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+# names come from edge agents, so such text cells get a leading apostrophe. Spreadsheets
+# skip leading blanks and line breaks before a formula sign and read the full-width and
+# small forms (U+FF1D, U+FE66 and the like) as the ASCII ones, so those are looked through too.
+_FORMULA_SIGNS: Final = frozenset("=+-@\u2212")
+_OPENING_CONTROLS: Final = ("\t", "\r")
+
+
+def _skipped(char: str) -> bool:
+    """Characters a spreadsheet may pass over before it meets a formula sign."""
+    return char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs", "Zl", "Zp")
+
+
+def _starts_formula(value: str) -> bool:
+    if value.startswith(_OPENING_CONTROLS):
+        return True
+    for char in value:
+        if not _skipped(char):
+            return unicodedata.normalize("NFKC", char) in _FORMULA_SIGNS
+    return False
 
 
 def _cell(value: str | float | int | None) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        if value.startswith(_FORMULA_STARTS):
+        if _starts_formula(value):
             value = "'" + value
         return '"' + value.replace('"', '""') + '"'
     return str(value)

@@ -3,11 +3,15 @@
 Invariant: unless private targets are explicitly allowed, a webhook URL is accepted only
 when it is a well-formed http(s) URL (no control or whitespace characters, no userinfo, a
 port from 1 to 65535) whose host is, and resolves only to, public unicast addresses. An
-address counts as public when Python's `ipaddress` calls it global and it is not
-multicast; an IPv6 address that embeds an IPv4 one (mapped, 6to4, NAT64, Teredo) is
-judged by the embedded address too. Host spellings the C library also accepts for IPv4
-(`2130706433`, `0x7f000001`, `0177.1`, `127.1`) are read as the addresses they mean, so
-no spelling slips past the check that the connecting resolver would not.
+address counts as public when Python's `ipaddress` calls it global, it is not multicast,
+and no block of the IANA special-purpose registries that holds it says it is not globally
+reachable (`domain.special_addresses`: `is_global` alone lags the registries); an IPv6
+address that embeds an IPv4 one (mapped, 6to4, NAT64, Teredo) is judged by the embedded
+address too, and the NAT64 prefixes are refused whatever they embed, because such an
+address names a translator on the server's own network rather than the receiver. Host
+spellings the C library also accepts for IPv4 (`2130706433`, `0x7f000001`, `0177.1`,
+`127.1`) are read as the addresses they mean, so no spelling slips past the check that
+the connecting resolver would not.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import SplitResult, urlsplit
+
+from footfall.domain.special_addresses import special_block
 
 __all__ = [
     "ALLOW_PRIVATE_VARIABLE",
@@ -114,6 +120,16 @@ def address_problem(address: IPAddress) -> str | None:
             return kind
     if not address.is_global:
         return "not a public address"
+    return _registry_problem(address)
+
+
+def _registry_problem(address: IPAddress) -> str | None:
+    block = special_block(address)
+    if block is None:
+        return None
+    described = f"special-purpose: {block.name}, {block.network}, {block.reference}"
+    if block.globally_reachable is not True or address in _NAT64:
+        return described
     return None
 
 

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 __all__ = [
     "API_KEY_SECRET",
+    "KEY_CHECK",
     "PREFIX",
     "WEBHOOK_SECRET",
     "Keyring",
@@ -37,6 +38,7 @@ __all__ = [
 PREFIX: Final = "fse1."
 API_KEY_SECRET: Final = "api_keys.secret"
 WEBHOOK_SECRET: Final = "webhook_endpoints.secret"
+KEY_CHECK: Final = "server_key_check.secret"
 _CACHE_SIZE: Final = 4096
 
 

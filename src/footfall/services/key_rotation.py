@@ -18,6 +18,7 @@ from sqlalchemy import Table, select, update
 
 from footfall.domain.sealing import (
     API_KEY_SECRET,
+    KEY_CHECK,
     PREFIX,
     WEBHOOK_SECRET,
     Keyring,
@@ -26,7 +27,7 @@ from footfall.domain.sealing import (
     parse_key,
 )
 from footfall.store.db import Database
-from footfall.store.schema import api_keys, webhook_endpoints
+from footfall.store.schema import api_keys, server_key_check, webhook_endpoints
 from footfall.store.secret_key import pending_file, write_key_file
 
 __all__ = ["SEALED_COLUMNS", "Rotation", "rotate_secrets"]
@@ -35,6 +36,7 @@ __all__ = ["SEALED_COLUMNS", "Rotation", "rotate_secrets"]
 SEALED_COLUMNS: tuple[tuple[Table, str], ...] = (
     (api_keys, API_KEY_SECRET),
     (webhook_endpoints, WEBHOOK_SECRET),
+    (server_key_check, KEY_CHECK),  # the key check value (services.key_check)
 )
 
 

@@ -147,7 +147,13 @@ def run_demo(
     upgrade_schema(db)
     shop = _open_shop(db)
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, db=db), host=host, port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(settings, db=db),
+            host=host,
+            port=port,
+            log_level="warning",
+            proxy_headers=False,  # X-Forwarded-For: FOOTFALL_FORWARDED_ALLOW_IPS only
+        )
     )
     serving = _serve(server, host, port)
     console.print(

@@ -41,7 +41,13 @@ TENANT_COLUMN = "location_id"
 
 # In the order Citus accepts them: a reference table after the reference tables it
 # points to (api_keys -> accounts).
-REFERENCE: tuple[str, ...] = ("accounts", "api_keys", "token_lookup")
+REFERENCE: tuple[str, ...] = (
+    "accounts",
+    "api_keys",
+    "token_lookup",
+    "dashboard_sessions",
+    "server_key_check",
+)
 
 
 @dataclass(frozen=True)

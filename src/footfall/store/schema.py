@@ -32,6 +32,7 @@ __all__ = [
     "api_keys",
     "channels",
     "coverage_quarters",
+    "dashboard_sessions",
     "events",
     "feeds",
     "histograms",
@@ -44,6 +45,7 @@ __all__ = [
     "quarter_rollups",
     "queues",
     "revisions",
+    "server_key_check",
     "token_lookup",
     "triggers",
     "webhook_attempts",
@@ -102,6 +104,29 @@ token_lookup = Table(
     Column("kind", String(8), nullable=False),
     Column("location_id", Integer, nullable=False),
     Column("feed_id", Integer, nullable=True),
+)
+
+# Dashboard sign-ins: one row per session, keyed by the sha256 of the random id the
+# cookie carries (the table alone opens no session). `token_mac` binds the session to the
+# operator token it was opened with, so a new FOOTFALL_ADMIN_TOKEN ends every session.
+# Operator-level and written only at sign-in and sign-out: a reference table on Citus.
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("token_mac", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)
+
+# One row: a fixed label sealed under the server key (`secret`, like every sealed column,
+# so a rotation or a copy re-seals it with the others). A process that cannot open it
+# holds the wrong key and refuses to start. A reference table on Citus.
+server_key_check = Table(
+    "server_key_check",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("secret", Text, nullable=False),
 )
 
 locations = Table(

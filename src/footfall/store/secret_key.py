@@ -7,6 +7,8 @@
   created with mode 0600 by `footfall init`. A rotation writes the new key to
   `<key file>.new` before it commits and renames it over the key file after; a process
   that finds a `.new` file holds both keys, so a crash between the two steps loses nothing.
+  A key file that its group or others may read or write is refused (docs/security.md):
+  whoever reads it opens every API and webhook secret, as with an SSH private key.
 """
 
 from __future__ import annotations
@@ -62,7 +64,19 @@ def create_key_file(path: Path) -> bool:
     return write_key_file(path, new_key_text(), exclusive=True)
 
 
+def _check_mode(path: Path) -> None:
+    if os.name != "posix":
+        return  # no POSIX modes to check (Windows ACLs are the operator's)
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise SecretKeyError(
+            f"{path} may be read by its group or others (mode {mode:04o}): it opens every "
+            f"API and webhook secret; run `chmod 600 {path}` and start again"
+        )
+
+
 def _read_key(path: Path) -> bytes:
+    _check_mode(path)
     try:
         return parse_key(path.read_text())
     except ValueError as exc:
