@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from footfall.domain.read_params import Params
-from footfall.domain.stays import ZoneEvent
 from footfall.domain.times import format_local, parse_zone, to_ms
 from footfall.services.analytics import compute_histograms
 from footfall.services.reads import ReadApi
@@ -23,7 +22,7 @@ from footfall.store.db import Database
 from footfall.store.schema import histograms
 from tests.conftest import Site, make_site
 from tests.helpers import STORE_CONFIG, Signer, ingest_directly, ok
-from tests.zone_reference import reference_counting_data, reference_histograms
+from tests.zone_reference import reference_counting_data, reference_events, reference_histograms
 
 HOUR = 3_600_000
 
@@ -116,15 +115,7 @@ def test_histograms_equal_the_reference_for_any_arrival_order(
     first_ids = {hour: row[0] for hour, row in _stored(db, site).items()}
     compute_histograms(db, clock=lambda: end)
 
-    events = [
-        ZoneEvent(
-            to_ms(datetime.fromisoformat(e["event_time"])),
-            e["record_id"],
-            e["object_id"],
-            e["event_type"] == "RegionJoin",
-        )
-        for e in payload
-    ]
+    events = reference_events(payload)
     expected = reference_histograms(events, zone, end)
     stored = _stored(db, site)
     assert set(stored) == set(expected)

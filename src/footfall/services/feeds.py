@@ -24,7 +24,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
-import msgspec
 from sqlalchemy import Connection
 
 from footfall.domain import vocabulary as v
@@ -32,7 +31,7 @@ from footfall.domain.feeds import GRANULARITIES, METRICS, PERIODS, buckets, peri
 from footfall.domain.histogram import hour_start, hourly_histograms
 from footfall.domain.occupancy import line_timeline, reset_period
 from footfall.domain.read_params import Params
-from footfall.domain.stays import ZoneEvent, replay
+from footfall.domain.stays import parse_snapshot, replay
 from footfall.domain.times import format_local, format_local_seconds, now_ms, parse_zone, to_ms
 from footfall.domain.zone_stats import MS_PER_QUARTER, QuarterStats, quarter_stats
 from footfall.services import coverage as coverage_service
@@ -462,21 +461,14 @@ def _zone_quarters(
             if stored_until > measured_from
             else None
         )
-        opened = (
-            {int(k): int(x) for k, x in msgspec.json.decode(snapshot.open_stays).items()}
-            if snapshot is not None
-            else {}
+        opened = parse_snapshot(snapshot.open_stays) if snapshot is not None else {}
+        events = zone_store.read_zone_events(
+            conn,
+            location_id,
+            trigger_id,
+            stored_until if snapshot is None else snapshot.at,
+            now + 10 * 60_000,
         )
-        events = [
-            ZoneEvent(*row)
-            for row in zone_store.read_zone_events(
-                conn,
-                location_id,
-                trigger_id,
-                stored_until if snapshot is None else snapshot.at,
-                now + 10 * 60_000,
-            )
-        ]
         stays = replay(events, open_at_start=opened, horizon_ms=now)
         spans = [
             (q, min(q + MS_PER_QUARTER, live_end))
