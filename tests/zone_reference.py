@@ -1,11 +1,12 @@
-"""A brute-force reference for zone presence and hourly histograms (SPEC §5.2), for tests.
+"""A brute-force reference for zone presence and hourly histograms (docs/api.md, Stays),
+for tests.
 
 Deliberately independent of `footfall.domain.stays` and `footfall.domain.histogram`, and
-written the slow, obvious way so that it is easy to check against the SPEC by reading:
+written the slow, obvious way so that it is easy to check against the rules by reading:
 - presence is found by replaying, for every instant asked about, all the events up to it
   with a plain dict (no incremental state, no snapshots, no horizon);
 - an object's stay is closed 4 h after its last sign of presence: its join, or a later
-  Loitering of it while the stay is open (docs/api.md, Histograms);
+  Loitering of it while the stay is open (docs/api.md, Stays);
 - an hour's occupancy is cut at every instant where presence can change (an event time or
   an event time + 4 h) and each piece is measured with a fresh replay;
 - local hour boundaries are found by looking at the wall clock at every UTC minute.

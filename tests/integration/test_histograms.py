@@ -35,10 +35,12 @@ def _fixed(now: int) -> Callable[[], int]:
     return lambda: now
 
 
-def _zone_event(record: int, obj: int, is_join: bool, ms: int, zone: Any) -> dict[str, Any]:
+def _zone_event(record: int, obj: int, kind: bool | str, ms: int, zone: Any) -> dict[str, Any]:
+    """A join (True), a leave (False), or the event type named (`Loitering`)."""
+    event_type = kind if isinstance(kind, str) else "RegionJoin" if kind else "RegionLeave"
     return {
         "record_id": record,
-        "event_type": "RegionJoin" if is_join else "RegionLeave",
+        "event_type": event_type,
         "trigger_id": "t-shelf",
         "channel_id": "cam-floor",
         "object_id": obj,
@@ -79,7 +81,11 @@ STARTS = [
     zone_name=st.sampled_from(ZONES),
     start=st.sampled_from(STARTS),
     raw=st.lists(
-        st.tuples(st.integers(0, 9 * 3600), st.integers(1, 5), st.booleans()),
+        st.tuples(
+            st.integers(0, 9 * 3600),
+            st.integers(1, 5),
+            st.sampled_from(["RegionJoin", "RegionLeave", "Loitering"]),
+        ),
         min_size=1,
         max_size=40,
     ),
@@ -90,7 +96,7 @@ def test_histograms_equal_the_reference_for_any_arrival_order(
     db: Database,
     zone_name: str,
     start: datetime,
-    raw: list[tuple[int, int, bool]],
+    raw: list[tuple[int, int, str]],
     seed: int,
     batches: int,
 ) -> None:

@@ -1,4 +1,4 @@
-"""Zone presence and hourly histograms (docs/api.md, Histograms) against the brute-force
+"""Zone presence and hourly histograms (docs/api.md, Stays) against the brute-force
 reference.
 
 The property tests draw a few hours of events for a handful of objects around the places

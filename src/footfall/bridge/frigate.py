@@ -12,7 +12,7 @@ zones it is in (`current_zones`). So one message alone tells what changed:
 - `end`: a `RegionLeave` from every zone still current, at `after.end_time`.
 
 Stays longer than 4 hours (a parked car): Footfall closes a stay 4 hours after the
-object's last sign of presence (docs/api.md, Histograms), so the bridge sends `Loitering`
+object's last sign of presence (docs/api.md, Stays), so the bridge sends `Loitering`
 for an object Frigate still reports in a zone, at most an hour apart. Each message also
 gives `sightings`: per zone, whether the object joined it, is still in it, or left it, at
 which instant; `loitering` turns the time since the last sign into Loitering events on an
@@ -56,7 +56,7 @@ MAX_ID = 64  # Footfall's channel and trigger ids: 1-64 characters, no comma
 # inside Footfall's 4 hours, so a late or lost Loitering never closes a stay.
 LOITER_EVERY_MS = 3_600_000
 
-# Frigate label -> (origin, suborigin) in Footfall's vocabulary (SPEC §2).
+# Frigate label -> (origin, suborigin) in Footfall's vocabulary (docs/api.md, Vocabulary).
 LABEL_ORIGINS: Mapping[str, tuple[str, str]] = {
     "person": ("Pedestrian", "Unknown"),
     "car": ("Vehicle", "Car"),

@@ -1,4 +1,5 @@
-"""Local hours and hourly zone histograms (SPEC §5.2), as pure functions.
+"""Local hours and hourly zone histograms (README.md, Zones; docs/api.md, Stays), as pure
+functions.
 
 Local hours. An hour boundary is an instant where the wall clock of the location's zone
 reads HH:00:00.000. Hours run from one boundary to the next, so a DST day has 23 or 25

@@ -1,4 +1,5 @@
-"""Live metrics (SPEC §5.3, §5.4) as pure functions of the events and the clock.
+"""Live metrics (docs/api.md: Occupancy and Queue items, Stays) as pure functions of the
+events and the clock.
 
 Every value here is computed from the set of stored events, never from the order they
 arrived in, so arrival order cannot change it:

@@ -1,4 +1,4 @@
-"""Zone presence (docs/api.md, Histograms): the stays of objects in one Zone trigger, as
+"""Zone presence (docs/api.md, Stays): the stays of objects in one Zone trigger, as
 pure functions. This module is the one definition of the stay rule: histograms, zone
 counters, queues and report feeds all replay stays with it.
 

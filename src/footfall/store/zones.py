@@ -15,7 +15,7 @@ Invariants:
 - A row's `open_stays` is the replay state at its `hour_end` (`domain.stays.snapshot_json`);
   `snapshot_at` finds the latest one at or before an instant, in whatever zone the row was
   computed, and `live_seed` the latest one no event stored since can have changed.
-- Loitering is a sign of presence (docs/api.md, Histograms): it is read with the joins and
+- Loitering is a sign of presence (docs/api.md, Stays): it is read with the joins and
   leaves, and a late one marks its trigger for recomputation like them.
 """
 
@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 ZONE_STAY_TYPES = ("RegionJoin", "RegionLeave", "Loitering")
-# Where histograms begin (docs/api.md, Histograms): the hour of the first join or leave.
+# Where histograms begin (docs/api.md, Stays): the hour of the first join or leave.
 _STAY_BOUNDS = ("RegionJoin", "RegionLeave")
 
 
