@@ -118,7 +118,9 @@ class FrigateBridge:
         self.spool = Spool(options.spool)
         self.catalog = Catalog(options.spool)
         self.presence = Presences(options.spool)
-        self._presence_checked = float("-inf")  # time.monotonic() of the last check
+        # time.monotonic() of the last check. Not at once at start: the messages the broker
+        # kept meanwhile (an `end`, Frigate's offline will) come first.
+        self._presence_checked = time.monotonic()
         self.topic = f"{options.topic_prefix}/events"
         self.available = f"{options.topic_prefix}/available"
         self.subscribed = threading.Event()
