@@ -316,6 +316,10 @@ def test_a_car_parked_6_hours_counts_until_it_leaves(
         count, length, wait = live()
         assert (count, length) == (0, 0)
         assert abs(wait - 6 * 3600) < 2  # the whole stay, completed by Frigate's `end`
-        print(f"parked car: 6 h stay -> counter 1, queue 1 while parked; wait {wait} s after")
+        print(
+            f"parked 6 h: counter 1, queue length 1 (4-hour rule alone: 0 since join + 4 h); "
+            f"{len(full)} full hours {full[0]['counting_data']}; after `end`: counter {count}, "
+            f"length {length}, wait_time {wait} s"
+        )
     finally:
         assert "done:" in bridge.stop()
