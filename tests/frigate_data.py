@@ -44,3 +44,39 @@ def shifted(messages: list[dict[str, Any]], *, end: float | None = None) -> list
         return moved
 
     return [{**m, "before": move(m["before"]), "after": move(m["after"])} for m in messages]
+
+
+def parked_car(
+    camera: str, zone: str, arrived: float, still_there: float, left: float | None = None
+) -> list[dict[str, Any]]:
+    """A car that drives into `zone` at `arrived` (epoch seconds) and parks: Frigate's
+    `new` (reported in the zone at once), an `update` at `still_there` saying it is still
+    there (stationary), and, with `left`, its `end`. Shaped like the recorded car message,
+    whose id is replaced so that each call is a car of its own."""
+    template = next(m for m in recorded() if m["after"].get("label") == "car")
+    object_key = f"{arrived:.6f}-parked"
+
+    def state(at: float, zones: list[str], *, stationary: bool, end: float | None) -> Any:
+        moved = {**template["after"], "id": object_key, "camera": camera}
+        moved.update(
+            frame_time=at,
+            start_time=arrived,
+            end_time=end,
+            current_zones=zones,
+            entered_zones=[zone],
+            stationary=stationary,
+            false_positive=False,
+            snapshot={**template["after"]["snapshot"], "frame_time": at},
+        )
+        return moved
+
+    first = state(arrived, [zone], stationary=False, end=None)
+    still = state(still_there, [zone], stationary=True, end=None)
+    messages = [
+        {"type": "new", "before": first, "after": first},
+        {"type": "update", "before": first, "after": still},
+    ]
+    if left is not None:
+        gone = state(left, [zone], stationary=False, end=left)
+        messages.append({"type": "end", "before": still, "after": gone})
+    return messages

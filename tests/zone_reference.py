@@ -1,30 +1,40 @@
-"""A brute-force reference for zone presence and hourly histograms (SPEC §5.2), for tests.
+"""A brute-force reference for zone presence and hourly histograms (docs/api.md, Stays),
+for tests.
 
 Deliberately independent of `footfall.domain.stays` and `footfall.domain.histogram`, and
-written the slow, obvious way so that it is easy to check against the SPEC by reading:
+written the slow, obvious way so that it is easy to check against the rules by reading:
 - presence is found by replaying, for every instant asked about, all the events up to it
   with a plain dict (no incremental state, no snapshots, no horizon);
+- an object's stay is closed 4 h after its last sign of presence: its join, or a later
+  Loitering of it while the stay is open (docs/api.md, Stays);
 - an hour's occupancy is cut at every instant where presence can change (an event time or
   an event time + 4 h) and each piece is measured with a fresh replay;
 - local hour boundaries are found by looking at the wall clock at every UTC minute.
 
-Events are any objects with `time_ms`, `record_id`, `object_id` and `is_join` (for
-instance `footfall.domain.stays.ZoneEvent`). Times are epoch milliseconds.
+Events are any objects with `time_ms`, `record_id`, `object_id` and `kind` (0 leave,
+1 join, 2 Loitering; for instance `footfall.domain.stays.ZoneEvent`). Times are epoch
+milliseconds.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 
 __all__ = [
+    "REF_JOIN",
+    "REF_LEAVE",
+    "REF_LOITER",
     "REF_MAX_STAY_MS",
     "EventLike",
+    "RefEvent",
     "reference_completed_stays",
     "reference_counting_data",
+    "reference_events",
     "reference_histograms",
     "reference_hour_start",
     "reference_inside",
@@ -33,6 +43,7 @@ __all__ = [
 ]
 
 REF_MAX_STAY_MS = 4 * 60 * 60 * 1000
+REF_LEAVE, REF_JOIN, REF_LOITER = 0, 1, 2
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MINUTE_MS = 60 * 1000
 
@@ -45,56 +56,93 @@ class EventLike(Protocol):
     @property
     def object_id(self) -> int: ...
     @property
-    def is_join(self) -> bool: ...
+    def kind(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class RefEvent:
+    time_ms: int
+    record_id: int
+    object_id: int
+    kind: int
+
+
+_KINDS = {"RegionLeave": REF_LEAVE, "RegionJoin": REF_JOIN, "Loitering": REF_LOITER}
+
+
+def reference_events(
+    sent: Iterable[Mapping[str, object]], trigger_id: str | None = None
+) -> list[RefEvent]:
+    """The joins, leaves and Loitering among events as sent to the ingest API (of one
+    trigger when given); every other event type plays no part in stays."""
+    return [
+        RefEvent(
+            round(datetime.fromisoformat(str(e["event_time"])).timestamp() * 1000),
+            int(str(e["record_id"])),
+            int(str(e["object_id"])),
+            _KINDS[str(e["event_type"])],
+        )
+        for e in sent
+        if e["event_type"] in _KINDS and (trigger_id is None or e["trigger_id"] == trigger_id)
+    ]
 
 
 Closed = tuple[int, int, int, bool]  # (object_id, start, end, completed)
+Open = tuple[int, int]  # (join time, last sign of presence)
 
 
-def _simulate(events: Iterable[EventLike]) -> tuple[list[Closed], dict[int, int]]:
+def _simulate(events: Iterable[EventLike]) -> tuple[list[Closed], dict[int, Open]]:
     """Every event in (time, record_id) order, one at a time.
 
     Returns the stays that were closed (by a leave, or by the 4-hour rule when the object's
-    next event came after it) and the dict object_id -> join time of the ones still open.
-    The still-open ones may already be past their 4 hours: callers look at that themselves.
+    next event came after it) and the dict object_id -> (join time, last sign) of the ones
+    still open. The still-open ones may already be past their 4 hours: callers look at that
+    themselves.
     """
-    ordered = sorted(events, key=lambda e: (e.time_ms, e.record_id, e.object_id, e.is_join))
-    inside: dict[int, int] = {}
+    ordered = sorted(events, key=lambda e: (e.time_ms, e.record_id, e.object_id, e.kind))
+    inside: dict[int, Open] = {}
     closed: list[Closed] = []
     for event in ordered:
         now, who = event.time_ms, event.object_id
-        # First: has this object's stay already run out? A leave exactly 4 h after the join
-        # still counts as the leave; a join exactly 4 h after starts over.
+        # First: has this object's stay already run out, 4 h after its last sign? A leave
+        # or Loitering exactly then still counts; a join exactly then starts over.
         if who in inside:
-            joined = inside[who]
-            limit = joined + REF_MAX_STAY_MS
-            if now > limit or (event.is_join and now == limit):
+            joined, last = inside[who]
+            limit = last + REF_MAX_STAY_MS
+            if now > limit or (event.kind == REF_JOIN and now == limit):
                 closed.append((who, joined, limit, False))
                 del inside[who]
         # Then: apply the event to what is left.
-        if event.is_join:
+        if event.kind == REF_JOIN:
             if who not in inside:
-                inside[who] = now
-        elif who in inside:
-            closed.append((who, inside[who], now, True))
+                inside[who] = (now, now)
+        elif who not in inside:
+            continue  # a leave or a Loitering of an object not inside: nothing
+        elif event.kind == REF_LOITER:
+            inside[who] = (inside[who][0], now)
+        else:
+            closed.append((who, inside[who][0], now, True))
             del inside[who]
     return closed, inside
 
 
 def reference_inside(events: Iterable[EventLike], at_ms: int) -> set[int]:
     """The objects in the zone at the instant `at_ms`: presence is [join, leave) (or
-    [join, join + 4 h)), decided by the events at times <= at_ms."""
+    [join, last sign + 4 h)), decided by the events at times <= at_ms."""
     _, still_open = _simulate(e for e in events if e.time_ms <= at_ms)
-    return {who for who, joined in still_open.items() if at_ms < joined + REF_MAX_STAY_MS}
+    return {who for who, (_, last) in still_open.items() if at_ms < last + REF_MAX_STAY_MS}
 
 
-def reference_open_at(events: Iterable[EventLike], instant_ms: int) -> dict[int, int]:
-    """object_id -> join time of the stays a replay holds just before processing the events
-    at `instant_ms`: the events before it replayed, minus stays whose 4 h ran out strictly
-    before it (one running out exactly at it is still held)."""
+def reference_open_at(events: Iterable[EventLike], instant_ms: int) -> dict[int, Open]:
+    """object_id -> (join time, last sign) of the stays a replay holds just before
+    processing the events at `instant_ms`: the events before it replayed, minus stays whose
+    4 h after the last sign ran out strictly before it (one running out exactly at it is
+    still held)."""
     _, still_open = _simulate(e for e in events if e.time_ms < instant_ms)
     return {
-        who: joined for who, joined in still_open.items() if joined + REF_MAX_STAY_MS >= instant_ms
+        who: (joined, last)
+        for who, (joined, last) in still_open.items()
+        if last + REF_MAX_STAY_MS >= instant_ms
     }
 
 

@@ -4,6 +4,7 @@ on the way), events in Footfall exactly once."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -13,18 +14,23 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 
 from footfall.bridge.frigate import translate
+from footfall.domain.stays import JOIN, ZoneEvent, replay
+from footfall.services import occupancy
+from footfall.services.analytics import compute_histograms
 from footfall.store.db import Database
 from footfall.store.locations import load_triggers
 from footfall.store.schema import events
 from footfall.uplink.spool import Spool
 from tests.conftest import RunningServer, Site
-from tests.frigate_data import recorded, shifted
+from tests.frigate_data import parked_car, recorded, shifted
+from tests.helpers import Signer, ok
 from tests.mqtt_helpers import topic_prefix
 
 __all__ = ["topic_prefix"]  # fixture
@@ -251,3 +257,69 @@ def test_events_refused_for_good_go_to_the_dead_letters_and_the_rest_flow_on(
         spool.close()
     assert {letter.record_id for letter in letters} == refused
     assert all("future" in letter.reason for letter in letters)
+
+
+def test_a_car_parked_6_hours_counts_until_it_leaves(
+    db: Database,
+    site: Site,
+    http: httpx.Client,
+    topic_prefix: str,
+    bridge_args: list[str],
+) -> None:
+    """Frigate's `new` for a car that came into the carport 6 hours ago, then an `update`
+    a minute ago that it is still there: the bridge fills the hours with Loitering, and
+    the zone counter, the queue and the histograms show the car until Frigate's `end`."""
+    now = time.time()
+    arrived = now - 6 * 3600
+    new, update, end = parked_car("garage", "carport", arrived, now - 60, now)
+    frigate = f"{topic_prefix}/frigate"
+    zone = "garage:carport"
+    bridge = Bridge(bridge_args)
+    try:
+        publish(frigate, [new, update])
+        wait_until("the join and 5 Loitering", lambda: len(stored(db, site.location_id)) >= 6)
+        rows = sorted(stored(db, site.location_id), key=lambda r: r[7])
+        # (and one more when the bridge's own clock check comes by at join + 6 h)
+        assert [r[1] for r in rows[:6]] == ["RegionJoin"] + ["Loitering"] * 5
+        signs = [r[7] for r in rows]
+        assert max(b - a for a, b in itertools.pairwise(signs)) <= 3_600_000
+        counter = occupancy.create_counter(db, location_id=site.location_id, name="Car", zone=zone)
+        queue = occupancy.create_queue(db, location_id=site.location_id, name="Bay", zone=zone)
+        signer = Signer(site.public_key, site.secret)
+
+        def live() -> tuple[int, int, float]:
+            [c] = ok(signer.get(http, "/occupancy", f"location_id={site.location_id}"))
+            [q] = ok(signer.get(http, "/queues", f"location_id={site.location_id}"))
+            assert (c["id"], q["id"]) == (counter.id, queue.id)
+            return c["occupancy"], q["length"], q["wait_time"]
+
+        assert live() == (1, 1, 0.0)  # parked 6 hours: still counted
+        # What the 4-hour rule alone (no Loitering) would say: gone since join + 4 h.
+        joins_only = [
+            ZoneEvent(r[7], r[0], r[4], JOIN)
+            for r in stored(db, site.location_id)
+            if r[1] == "RegionJoin"
+        ]
+        [timed_out] = replay(joins_only, horizon_ms=round(now * 1000))
+        assert timed_out.end_ms == round(arrived * 1000) + 4 * 3_600_000
+
+        compute_histograms(db)
+        hours = ok(signer.get(http, "/histograms", f"location_id={site.location_id}&limit=100"))
+        full = [h for h in hours if h["trigger_id"] == zone][1:]  # after the hour of arrival
+        assert len(full) >= 5
+        assert all(h["counting_data"] == [0.0, 3600.0] for h in full)
+
+        publish(frigate, [end])
+        wait_until(
+            "the leave", lambda: "RegionLeave" in {r[1] for r in stored(db, site.location_id)}
+        )
+        count, length, wait = live()
+        assert (count, length) == (0, 0)
+        assert abs(wait - 6 * 3600) < 2  # the whole stay, completed by Frigate's `end`
+        print(
+            f"parked 6 h: counter 1, queue length 1 (4-hour rule alone: 0 since join + 4 h); "
+            f"{len(full)} full hours {full[0]['counting_data']}; after `end`: counter {count}, "
+            f"length {length}, wait_time {wait} s"
+        )
+    finally:
+        assert "done:" in bridge.stop()

@@ -128,6 +128,21 @@ def test_values_and_discovery_configs_are_published_and_retained(
             assert json.loads(queue_config or b"{}")["value_template"] == (
                 "{{ value_json.length }}"
             )
+            # The wait time: a sensor of its own (HA charts states, not attributes).
+            wait_config = json.loads(
+                watcher.latest(
+                    f"{discovery}/sensor/{topic_prefix}_footfall_{loc}_queue_{queue.id}"
+                    "_wait_time/config"
+                )
+                or b"{}"
+            )
+            assert wait_config["state_topic"] == queue_state
+            assert wait_config["value_template"] == "{{ value_json.wait_time }}"
+            assert (wait_config["unit_of_measurement"], wait_config["device_class"]) == (
+                "s",
+                "duration",
+            )
+            assert isinstance((value_of(watcher, queue_state) or {})["wait_time"], float)
 
             # A burst of changes: at most one message a second, the last one the latest.
             live = len(watcher.messages[state])

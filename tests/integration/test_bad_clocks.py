@@ -21,7 +21,6 @@ import pytest
 from sqlalchemy import select, update
 
 from footfall.config import ConfigError, Settings
-from footfall.domain.stays import ZoneEvent
 from footfall.domain.times import format_local, parse_zone, to_ms
 from footfall.services.analytics import RETRY_MS, compute_histograms
 from footfall.store.db import Database
@@ -36,7 +35,7 @@ from tests.helpers import (
     post_events,
     put_config,
 )
-from tests.zone_reference import reference_counting_data, reference_histograms
+from tests.zone_reference import reference_counting_data, reference_events, reference_histograms
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
@@ -71,15 +70,7 @@ def stored_hours(db: Database, location_id: int) -> dict[int, tuple[int, list[in
 def assert_equals_reference(
     db: Database, location_id: int, sent: list[dict[str, Any]], zone: Any, now: int
 ) -> None:
-    events = [
-        ZoneEvent(
-            to_ms(datetime.fromisoformat(e["event_time"])),
-            e["record_id"],
-            e["object_id"],
-            e["event_type"] == "RegionJoin",
-        )
-        for e in sent
-    ]
+    events = reference_events(sent)
     expected = reference_histograms(events, zone, now)
     stored = stored_hours(db, location_id)
     assert set(stored) == set(expected)

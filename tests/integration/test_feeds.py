@@ -17,7 +17,6 @@ from typer.testing import CliRunner
 
 from footfall.cli.main import app
 from footfall.domain.feeds import buckets
-from footfall.domain.stays import ZoneEvent
 from footfall.domain.times import format_local, parse_zone, to_ms
 from footfall.services import feeds, occupancy
 from footfall.services.analytics import compute_histograms
@@ -25,7 +24,7 @@ from footfall.services.errors import NotFoundError
 from footfall.store.db import Database
 from tests.conftest import Site, make_site
 from tests.helpers import event, ingest_directly
-from tests.zone_reference import reference_completed_stays, reference_histograms
+from tests.zone_reference import reference_completed_stays, reference_events, reference_histograms
 
 HOUR = 3_600_000
 
@@ -161,11 +160,7 @@ def test_every_metric_equals_a_brute_force_count(
     measured = values(report("occupancy", occupancy_ids=(line.id,)))["Shop"]
     assert measured == _brute_line_peaks(past, spans, now, zone, day_start)
     # zone occupancy peaks, queue mean length, dwell: from the reference replay
-    zone_events = [
-        ZoneEvent(_ms(e), e["record_id"], e["object_id"], e["event_type"] == "RegionJoin")
-        for e in sent
-        if e["trigger_id"] == "t-shelf"
-    ]
+    zone_events = reference_events(sent, "t-shelf")
     clipped = [(a, min(b, now)) for a, b in spans if a <= now]
     histos = reference_histograms(zone_events, clipped, now)
     first_hour = min(_ms(e) for e in sent if e["trigger_id"] == "t-shelf")

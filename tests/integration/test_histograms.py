@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from footfall.domain.read_params import Params
-from footfall.domain.stays import ZoneEvent
 from footfall.domain.times import format_local, parse_zone, to_ms
 from footfall.services.analytics import compute_histograms
 from footfall.services.reads import ReadApi
@@ -23,7 +22,7 @@ from footfall.store.db import Database
 from footfall.store.schema import histograms
 from tests.conftest import Site, make_site
 from tests.helpers import STORE_CONFIG, Signer, ingest_directly, ok
-from tests.zone_reference import reference_counting_data, reference_histograms
+from tests.zone_reference import reference_counting_data, reference_events, reference_histograms
 
 HOUR = 3_600_000
 
@@ -36,10 +35,12 @@ def _fixed(now: int) -> Callable[[], int]:
     return lambda: now
 
 
-def _zone_event(record: int, obj: int, is_join: bool, ms: int, zone: Any) -> dict[str, Any]:
+def _zone_event(record: int, obj: int, kind: bool | str, ms: int, zone: Any) -> dict[str, Any]:
+    """A join (True), a leave (False), or the event type named (`Loitering`)."""
+    event_type = kind if isinstance(kind, str) else "RegionJoin" if kind else "RegionLeave"
     return {
         "record_id": record,
-        "event_type": "RegionJoin" if is_join else "RegionLeave",
+        "event_type": event_type,
         "trigger_id": "t-shelf",
         "channel_id": "cam-floor",
         "object_id": obj,
@@ -80,7 +81,11 @@ STARTS = [
     zone_name=st.sampled_from(ZONES),
     start=st.sampled_from(STARTS),
     raw=st.lists(
-        st.tuples(st.integers(0, 9 * 3600), st.integers(1, 5), st.booleans()),
+        st.tuples(
+            st.integers(0, 9 * 3600),
+            st.integers(1, 5),
+            st.sampled_from(["RegionJoin", "RegionLeave", "Loitering"]),
+        ),
         min_size=1,
         max_size=40,
     ),
@@ -91,7 +96,7 @@ def test_histograms_equal_the_reference_for_any_arrival_order(
     db: Database,
     zone_name: str,
     start: datetime,
-    raw: list[tuple[int, int, bool]],
+    raw: list[tuple[int, int, str]],
     seed: int,
     batches: int,
 ) -> None:
@@ -116,15 +121,7 @@ def test_histograms_equal_the_reference_for_any_arrival_order(
     first_ids = {hour: row[0] for hour, row in _stored(db, site).items()}
     compute_histograms(db, clock=lambda: end)
 
-    events = [
-        ZoneEvent(
-            to_ms(datetime.fromisoformat(e["event_time"])),
-            e["record_id"],
-            e["object_id"],
-            e["event_type"] == "RegionJoin",
-        )
-        for e in payload
-    ]
+    events = reference_events(payload)
     expected = reference_histograms(events, zone, end)
     stored = _stored(db, site)
     assert set(stored) == set(expected)

@@ -18,7 +18,7 @@ from footfall.services import occupancy
 from footfall.store.db import Database
 from tests.conftest import Site, make_site
 from tests.helpers import Signer, event, ingest_directly, ok, post_events, put_config
-from tests.zone_reference import reference_completed_stays, reference_inside
+from tests.zone_reference import reference_completed_stays, reference_events, reference_inside
 
 runner = CliRunner()
 
@@ -431,13 +431,7 @@ def _brute_line(sent: list[dict[str, Any]], now: int, tz: Any, reset_hour: int) 
 
 
 def _brute_queue(sent: list[dict[str, Any]], now: int) -> tuple[int, float]:
-    from footfall.domain.stays import ZoneEvent
-
-    events = [
-        ZoneEvent(_ms(e), e["record_id"], e["object_id"], e["event_type"] == "RegionJoin")
-        for e in sent
-        if e["trigger_id"] == "t-shelf"
-    ]
+    events = reference_events(sent, "t-shelf")
     inside = len(reference_inside(events, now))
     waits = [
         end - start

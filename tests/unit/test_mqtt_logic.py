@@ -8,7 +8,7 @@ import pytest
 from footfall.config import ConfigError, Settings
 from footfall.domain.broker_url import BrokerURLError, parse_broker_url
 from footfall.mqtt.coalesce import Coalescer
-from footfall.mqtt.discovery import Topics, sensor_config
+from footfall.mqtt.discovery import SENSORS, Topics, sensor_config
 
 
 def test_a_burst_becomes_one_publish_per_interval_carrying_the_latest() -> None:
@@ -74,6 +74,36 @@ def test_topics_and_discovery_config() -> None:
     assert config["availability_topic"] == "footfall/status"
     assert config["device"]["name"] == "Shop"
     assert config["unit_of_measurement"]
+
+
+def test_a_queue_wait_time_is_a_sensor_of_its_own() -> None:
+    """Home Assistant charts a sensor's state, not its attributes: the wait time gets its
+    own entity, in seconds, on the same device and state topic as the queue's length."""
+    topics = Topics("footfall", "homeassistant")
+    assert topics.discovery(12, "queue", 2, "wait_time") == (
+        "homeassistant/sensor/footfall_12_queue_2_wait_time/config"
+    )
+    length = sensor_config(
+        topics, location_id=12, location_name="Shop", kind="queue", metric_id=2, name="Tills"
+    )
+    wait = sensor_config(
+        topics,
+        location_id=12,
+        location_name="Shop",
+        kind="queue",
+        metric_id=2,
+        name="Tills",
+        sensor="wait_time",
+    )
+    assert wait["name"] == "Tills wait time"
+    assert wait["unique_id"] == "footfall_12_queue_2_wait_time" != length["unique_id"]
+    assert wait["state_topic"] == length["state_topic"] == "footfall/12/queue/2"
+    assert wait["value_template"] == "{{ value_json.wait_time }}"
+    assert (wait["unit_of_measurement"], wait["device_class"]) == ("s", "duration")
+    assert wait["state_class"] == "measurement"
+    assert wait["device"] == length["device"]
+    assert "device_class" not in length  # a count of objects has no HA device class
+    assert [s.key for s in SENSORS["occupancy"]] == [""]
 
 
 def test_broker_urls() -> None:

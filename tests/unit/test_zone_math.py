@@ -1,8 +1,10 @@
-"""Zone presence and hourly histograms (SPEC §5.2) against the brute-force reference.
+"""Zone presence and hourly histograms (docs/api.md, Stays) against the brute-force
+reference.
 
 The property tests draw a few hours of events for a handful of objects around the places
-where the rules have edges (equal timestamps, hour boundaries, join + 4 h, DST shifts,
-half- and quarter-hour zones), shuffle their arrival order, and compare:
+where the rules have edges (equal timestamps, hour boundaries, last sign of presence +
+4 h, Loitering that keeps a stay open, DST shifts, half- and quarter-hour zones), shuffle
+their arrival order, and compare:
 - `replay` + `hourly_histograms` with `tests/zone_reference.py`;
 - hour-by-hour windows seeded with the previous window's `open_at_end` with one replay of
   everything.
@@ -20,7 +22,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from footfall.domain.histogram import Histogram, hour_start, hourly_histograms, local_hours
-from footfall.domain.stays import MAX_STAY_MS, Stay, ZoneEvent, open_at, replay
+from footfall.domain.stays import (
+    JOIN,
+    LEAVE,
+    LOITER,
+    MAX_STAY_MS,
+    OpenStay,
+    Stay,
+    ZoneEvent,
+    open_at,
+    parse_snapshot,
+    replay,
+    snapshot_json,
+)
 from footfall.domain.times import to_ms
 from tests.zone_reference import (
     reference_completed_stays,
@@ -136,42 +150,66 @@ def zone_cases(draw: st.DrawFn) -> Case:
             return draw(st.sampled_from(used))
         return draw(st.integers(start, end - 1))
 
-    drawn: list[tuple[int, int, bool]] = []  # (time, object, is_join)
+    drawn: list[tuple[int, int, int]] = []  # (time, object, kind)
     objects = draw(st.integers(1, 5))
     for _ in range(draw(st.integers(0, 8))):
         who = draw(st.integers(0, objects - 1))
         joined = instant()
         used.append(joined)
-        drawn.append((joined, who, True))
+        drawn.append((joined, who, JOIN))
+        # Loitering that keeps the stay in: hourly or so, or exactly at the close, or
+        # just after it (too late: a sign of nothing).
+        sign = joined
+        for _ in range(draw(st.integers(0, 3))):
+            step = draw(st.sampled_from(["hour", "any", "4h", "4h+1"]))
+            sign += {"hour": HOUR, "4h": MAX_STAY_MS, "4h+1": MAX_STAY_MS + 1}.get(
+                step, draw(st.integers(0, 5 * HOUR))
+            )
+            if sign >= end:
+                break
+            used.append(sign)
+            drawn.append((sign, who, LOITER))
         after = draw(
             st.sampled_from(["leave", "zero", "4h-1", "4h", "4h+1", "long", "never", "rejoin"])
         )
         if after == "never":
             continue
         gap = {"zero": 0, "4h-1": MAX_STAY_MS - 1, "4h": MAX_STAY_MS, "4h+1": MAX_STAY_MS + 1}
+        base = draw(st.sampled_from([joined, sign]))  # from the join or the last sign
         if after in gap:
-            later = joined + gap[after]
+            later = base + gap[after]
         elif after == "long":
-            later = joined + draw(st.integers(MAX_STAY_MS, 6 * HOUR))
+            later = base + draw(st.integers(MAX_STAY_MS, 6 * HOUR))
         elif after == "rejoin":
-            later = joined + draw(st.sampled_from([MAX_STAY_MS, draw(st.integers(0, HOUR))]))
+            later = base + draw(st.sampled_from([MAX_STAY_MS, draw(st.integers(0, HOUR))]))
         else:
-            later = joined + draw(st.integers(0, 2 * HOUR))
+            later = base + draw(st.integers(0, 2 * HOUR))
         if later < end:  # otherwise the leave has not happened yet
             used.append(later)
-            drawn.append((later, who, after == "rejoin"))
+            drawn.append((later, who, JOIN if after == "rejoin" else LEAVE))
     for _ in range(draw(st.integers(0, 8))):
-        drawn.append((instant(), draw(st.integers(0, objects - 1)), draw(st.booleans())))
+        stray = draw(st.sampled_from([JOIN, LEAVE, LOITER]))
+        drawn.append((instant(), draw(st.integers(0, objects - 1)), stray))
     records = draw(st.permutations(range(1000, 1000 + len(drawn))))
     events = [
-        ZoneEvent(time_ms=t, record_id=r, object_id=o, is_join=j)
-        for (t, o, j), r in zip(drawn, records, strict=True)
+        ZoneEvent(time_ms=t, record_id=r, object_id=o, kind=k)
+        for (t, o, k), r in zip(drawn, records, strict=True)
     ]
     return Case(zone, start, end, events)
 
 
 def ev(time_ms: int, record_id: int, object_id: int, *, join: bool) -> ZoneEvent:
-    return ZoneEvent(time_ms=time_ms, record_id=record_id, object_id=object_id, is_join=join)
+    kind = JOIN if join else LEAVE
+    return ZoneEvent(time_ms=time_ms, record_id=record_id, object_id=object_id, kind=kind)
+
+
+def loiter(time_ms: int, record_id: int, object_id: int) -> ZoneEvent:
+    return ZoneEvent(time_ms=time_ms, record_id=record_id, object_id=object_id, kind=LOITER)
+
+
+def held(start: int, last: int | None = None) -> OpenStay:
+    """A snapshot entry: a stay open since `start` whose last sign was `last`."""
+    return (start, start if last is None else last)
 
 
 def one_shot(events: list[ZoneEvent], hours: list[tuple[int, int]]) -> list[Histogram]:
@@ -214,7 +252,7 @@ def test_windowed_replay_equals_one_shot(case: Case, data: st.DataObject) -> Non
     whole = one_shot(case.events, hours)
     cuts = sorted(data.draw(st.sets(st.integers(1, len(hours) - 1)))) if len(hours) > 1 else []
     pieces: list[Histogram] = []
-    carried: dict[int, int] = {}
+    carried: dict[int, OpenStay] = {}
     for first, stop in zip([0, *cuts], [*cuts, len(hours)], strict=True):
         window = hours[first:stop]
         window_start, window_end = window[0][0], window[-1][1]
@@ -239,7 +277,9 @@ def test_stays_match_the_reference(case: Case) -> None:
         present = {
             s.object_id
             for s in stays
-            if s.start_ms <= probe < (s.start_ms + MAX_STAY_MS if s.end_ms is None else s.end_ms)
+            if s.start_ms
+            <= probe
+            < (s.last_sign_ms + MAX_STAY_MS if s.end_ms is None else s.end_ms)
         }
         assert present == reference_inside(case.events, probe)
 
@@ -417,7 +457,11 @@ def test_open_at_keeps_stays_ending_exactly_at_the_instant() -> None:
         Stay(4, T0 + 50, None, completed=False),
         Stay(5, T0 + 200, None, completed=False),  # starts at the instant: not yet
     ]
-    assert open_at(stays, T0 + 200) == {2: T0, 3: T0 - MAX_STAY_MS + 200, 4: T0 + 50}
+    assert open_at(stays, T0 + 200) == {
+        2: held(T0),
+        3: held(T0 - MAX_STAY_MS + 200),
+        4: held(T0 + 50),
+    }
 
 
 # --- histograms ------------------------------------------------------------------------
@@ -453,7 +497,7 @@ def test_lifetime_buckets_whole_minutes_by_the_hour_of_the_leave() -> None:
     first, second = one_shot(events, [(T0, T0 + HOUR), (T0 + HOUR, T0 + 2 * HOUR)])
     assert first.lifetime_data == [1, 1]
     assert second.lifetime_data == [0, 0, 0, 1]
-    assert first.open_at_end == {3: T0 + HOUR - 200_000}  # the leave at h_end is still ahead
+    assert first.open_at_end == {3: held(T0 + HOUR - 200_000)}  # the leave at h_end is still ahead
     assert second.open_at_end == {}
     # two inside over [10 s, 59.999 s); one for 10 s + 10.001 s + 200 s
     assert first.counting_ms == (HOUR - 270_000, 220_001, 49_999)
@@ -465,7 +509,7 @@ def test_a_stay_open_at_the_horizon_fills_every_hour_it_covers() -> None:
     first, second = hourly_histograms([(T0, T0 + HOUR), (T0 + HOUR, T0 + 2 * HOUR)], stays)
     assert first.counting_data == [1800.0, 1800.0]
     assert second.counting_data == [0.0, 3600.0]
-    assert second.open_at_end == {7: joined}
+    assert second.open_at_end == {7: held(joined)}
 
 
 def test_a_stay_timed_out_at_the_hour_end_carries_to_the_next_window() -> None:
@@ -474,18 +518,20 @@ def test_a_stay_timed_out_at_the_hour_end_carries_to_the_next_window() -> None:
     before = hourly_histograms(
         [(T0, boundary)], replay([ev(joined, 1, 7, join=True)], horizon_ms=boundary)
     )
-    assert before[0].open_at_end == {7: joined}
+    assert before[0].open_at_end == {7: held(joined)}
     after = (boundary, boundary + HOUR)
     # A leave exactly at the close still completes it, 4 h long.
     left = hourly_histograms(
         [after],
-        replay([ev(boundary, 2, 7, join=False)], open_at_start={7: joined}, horizon_ms=after[1]),
+        replay(
+            [ev(boundary, 2, 7, join=False)], open_at_start={7: held(joined)}, horizon_ms=after[1]
+        ),
     )
     assert left[0].lifetime_data == [0] * 240 + [1]
     assert left[0].counting_data == [3600.0]
     # A join at the close times it out first, then starts a new stay.
     rejoined = replay(
-        [ev(boundary, 2, 7, join=True)], open_at_start={7: joined}, horizon_ms=after[1]
+        [ev(boundary, 2, 7, join=True)], open_at_start={7: held(joined)}, horizon_ms=after[1]
     )
     assert rejoined == [
         Stay(7, joined, boundary, completed=False),
@@ -521,6 +567,97 @@ def test_an_open_stay_never_counts_past_4_hours() -> None:
     hours = local_hours(UTC, T0, T0 + 5 * HOUR)
     histograms = hourly_histograms(hours, replay(events))
     assert [h.counting_data for h in histograms] == [[0.0, 3600.0]] * 4 + [[3600.0]]
-    assert histograms[3].open_at_end == {7: T0}  # times out exactly at that hour's end
+    assert histograms[3].open_at_end == {7: held(T0)}  # times out exactly at that hour's end
     assert histograms[4].open_at_end == {}
     assert histograms == one_shot(events, hours)
+
+
+# --- Loitering: a stay lasts 4 h past its last sign of presence -------------------------
+
+
+def test_hourly_loitering_keeps_a_parked_car_in_the_zone() -> None:
+    signs = [loiter(T0 + k * HOUR, 10 + k, 7) for k in range(1, 7)]  # 6 h parked
+    events = [ev(T0, 1, 7, join=True), *signs, ev(T0 + 6 * HOUR + 60_000, 99, 7, join=False)]
+    stays = replay(events)
+    assert [s[:4] for s in stays] == [(7, T0, T0 + 6 * HOUR + 60_000, True)]
+    hours = local_hours(UTC, T0, T0 + 7 * HOUR)
+    histograms = hourly_histograms(hours, replay(events, horizon_ms=hours[-1][1]))
+    assert [h.counting_data for h in histograms[:6]] == [[0.0, 3600.0]] * 6
+    assert histograms[6].counting_data == [3540.0, 60.0]
+    assert histograms[6].lifetime_data == [0] * 361 + [1]  # a completed 361-minute stay
+    # The snapshot at 3 h holds the stay with its last sign before then (2 h).
+    assert histograms[2].open_at_end == {7: held(T0, T0 + 2 * HOUR)}
+
+
+def test_a_stay_closes_4_hours_after_its_last_sign() -> None:
+    last = T0 + 2 * HOUR
+    events = [ev(T0, 1, 7, join=True), loiter(T0 + HOUR, 2, 7), loiter(last, 3, 7)]
+    [stay] = replay(events, horizon_ms=last + MAX_STAY_MS)
+    assert (stay.end_ms, stay.completed) == (last + MAX_STAY_MS, False)
+    # A horizon before the close keeps it open; without one it is present until the close.
+    assert replay(events, horizon_ms=last + MAX_STAY_MS - 1)[0].end_ms is None
+    hours = local_hours(UTC, T0, T0 + 7 * HOUR)
+    histograms = hourly_histograms(hours, replay(events))
+    assert [h.counting_data for h in histograms] == [[0.0, 3600.0]] * 6 + [[3600.0]]
+    assert all(h.lifetime_data == [] for h in histograms)
+
+
+def test_loitering_exactly_at_the_close_extends_it_and_later_is_too_late() -> None:
+    close = T0 + MAX_STAY_MS
+    at_close = [ev(T0, 1, 7, join=True), loiter(close, 2, 7), ev(close + HOUR, 3, 7, join=False)]
+    assert [s[:4] for s in replay(at_close)] == [(7, T0, close + HOUR, True)]
+    late = [ev(T0, 1, 7, join=True), loiter(close + 1, 2, 7), ev(close + HOUR, 3, 7, join=False)]
+    # Timed out at the close; the late Loitering opens nothing, the leave has no join.
+    assert replay(late) == [Stay(7, T0, close, completed=False)]
+
+
+def test_loitering_without_an_open_stay_is_ignored() -> None:
+    events = [loiter(T0, 1, 7), ev(T0 + HOUR, 2, 7, join=False)]
+    assert replay(events) == []
+    # ... and a join after a leave starts afresh: the earlier signs are not carried over.
+    events = [
+        ev(T0, 1, 7, join=True),
+        loiter(T0 + HOUR, 2, 7),
+        ev(T0 + 2 * HOUR, 3, 7, join=False),
+        ev(T0 + 3 * HOUR, 4, 7, join=True),
+    ]
+    assert replay(events, horizon_ms=T0 + 7 * HOUR)[-1] == Stay(
+        7, T0 + 3 * HOUR, T0 + 7 * HOUR, False
+    )
+
+
+def test_a_join_after_a_close_moved_by_loitering_starts_a_new_stay() -> None:
+    close = T0 + HOUR + MAX_STAY_MS
+    events = [ev(T0, 1, 7, join=True), loiter(T0 + HOUR, 2, 7), ev(close - 1, 3, 7, join=True)]
+    assert replay(events)[0].end_ms is None  # a repeated join: still the first stay
+    events[2] = ev(close, 3, 7, join=True)
+    assert [s[:4] for s in replay(events)] == [(7, T0, close, False), (7, close, None, False)]
+
+
+def test_a_late_loitering_revises_the_hours_it_reaches() -> None:
+    # Without the Loitering the stay closes at 4 h; with it (arriving later), the same
+    # hours are recomputed to show the car until it leaves.
+    events = [ev(T0, 1, 7, join=True), ev(T0 + 5 * HOUR, 3, 7, join=False)]
+    hours = local_hours(UTC, T0, T0 + 6 * HOUR)
+    before = one_shot(events, hours)
+    after = one_shot([*events, loiter(T0 + 3 * HOUR, 2, 7)], hours)
+    assert [h.counting_data for h in before[4:]] == [[3600.0], [3600.0]]
+    assert [h.counting_data for h in after[4:]] == [[0.0, 3600.0], [3600.0]]
+    assert (before[4].lifetime_data, after[5].lifetime_data) == ([], [0] * 300 + [1])
+    assert before[:3] == after[:3]  # causal: nothing before the Loitering changes
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    state=st.dictionaries(
+        st.integers(1, 2**31),
+        st.tuples(st.integers(0, 2**45), st.integers(0, 5 * HOUR)),
+        max_size=5,
+    )
+)
+def test_snapshots_read_back_as_written(state: dict[int, tuple[int, int]]) -> None:
+    opened = {obj: (start, start + since) for obj, (start, since) in state.items()}
+    assert parse_snapshot(snapshot_json(opened)) == opened
+    # Rows written before Loitering counted hold only the start, and read the same.
+    assert parse_snapshot('{"7":123}') == {7: (123, 123)}
+    assert snapshot_json({7: (123, 123), 8: (5, 9)}) == '{"7":123,"8":[5,9]}'

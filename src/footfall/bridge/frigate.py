@@ -11,6 +11,14 @@ zones it is in (`current_zones`). So one message alone tells what changed:
 - zones in the previous ones and not in `after.current_zones`: `RegionLeave` at that time;
 - `end`: a `RegionLeave` from every zone still current, at `after.end_time`.
 
+Stays longer than 4 hours (a parked car): Footfall closes a stay 4 hours after the
+object's last sign of presence (docs/api.md, Stays), so the bridge sends `Loitering`
+for an object Frigate still reports in a zone, at most an hour apart. Each message also
+gives `sightings`: per zone, whether the object joined it, is still in it, or left it, at
+which instant; `loitering` turns the time since the last sign into Loitering events on an
+hourly grid from that sign (the bridge's `Presences` keeps the last signs). The grid is
+anchored at the join, so the same stay always gives the same Loitering record ids.
+
 Cameras become channels (ids renamed with a camera map, else the camera's name) and each
 camera's zones become its Zone triggers, id `{channel}:{zone}` (a zone name may be used on
 several cameras; a trigger belongs to one channel). The object is Frigate's tracked object:
@@ -22,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,10 +38,13 @@ import msgspec
 
 __all__ = [
     "LABEL_ORIGINS",
+    "LOITER_EVERY_MS",
     "CameraMap",
     "FrigateMessageError",
     "Place",
+    "Sighting",
     "Translation",
+    "loitering",
     "parse_camera_map",
     "server_config",
     "translate",
@@ -41,8 +52,11 @@ __all__ = [
 ]
 
 MAX_ID = 64  # Footfall's channel and trigger ids: 1-64 characters, no comma
+# At most this long between two signs of presence of an object still in a zone: well
+# inside Footfall's 4 hours, so a late or lost Loitering never closes a stay.
+LOITER_EVERY_MS = 3_600_000
 
-# Frigate label -> (origin, suborigin) in Footfall's vocabulary (SPEC §2).
+# Frigate label -> (origin, suborigin) in Footfall's vocabulary (docs/api.md, Vocabulary).
 LABEL_ORIGINS: Mapping[str, tuple[str, str]] = {
     "person": ("Pedestrian", "Unknown"),
     "car": ("Vehicle", "Car"),
@@ -113,9 +127,23 @@ class Place:
 
 
 @dataclass(frozen=True)
+class Sighting:
+    """What one message says about one tracked object and one zone, at `at` (ms)."""
+
+    place: Place
+    object_key: str  # Frigate's id of the tracked object
+    object_id: int
+    origin: str
+    suborigin: str
+    status: str  # "joined", "inside" (still in it) or "left"
+    at: int
+
+
+@dataclass(frozen=True)
 class Translation:
     events: list[dict[str, Any]]
     places: list[Place]  # every (camera, zone) the events use: declared before sending
+    sightings: list[Sighting] = field(default_factory=list)
 
 
 def _ms(seconds: Any, field: str) -> int:
@@ -169,31 +197,58 @@ def translate(payload: bytes | Mapping[str, Any], cameras: CameraMap | None = No
     moved_at = _ms(after.get("frame_time"), "after.frame_time")
     changes = [("RegionLeave", z, moved_at) for z in previous if z not in current]
     changes += [("RegionJoin", z, moved_at) for z in current if z not in previous]
+    stayed = [z for z in current if z in previous]
     if kind == "end":
         ended = after.get("end_time")
         ended_at = moved_at if ended is None else max(moved_at, _ms(ended, "after.end_time"))
         changes += [("RegionLeave", z, ended_at) for z in current]
+        stayed = []
 
     channel = channel_id(cameras, camera)
     object_id = _digest("object", camera, object_key) % 2_147_483_647 + 1
     events: list[dict[str, Any]] = []
     places: dict[str, Place] = {}
-    for event_type, zone, at in changes:
-        trigger = trigger_id(channel, zone)
-        places[trigger] = Place(channel, trigger, camera, zone)
-        events.append(
-            {
-                "record_id": _digest("event", camera, object_key, zone, event_type, str(at)),
-                "event_type": event_type,
-                "trigger_id": trigger,
-                "channel_id": channel,
-                "object_id": object_id,
-                "origin": origin,
-                "suborigin": suborigin,
-                "event_time": _iso(at),
-            }
+    sightings: list[Sighting] = []
+    status = {"RegionJoin": "joined", "RegionLeave": "left"}
+    for event_type, zone, at in [*changes, *(("", z, moved_at) for z in stayed)]:
+        place = Place(channel, trigger_id(channel, zone), camera, zone)
+        places[place.trigger_id] = place
+        sighting = Sighting(
+            place, object_key, object_id, origin, suborigin, status.get(event_type, "inside"), at
         )
-    return Translation(events, sorted(places.values()))
+        sightings.append(sighting)
+        if event_type:
+            events.append(_event(sighting, event_type, at))
+    return Translation(events, sorted(places.values()), sightings)
+
+
+def _event(sighting: Sighting, event_type: str, at: int) -> dict[str, Any]:
+    place = sighting.place
+    return {
+        "record_id": _digest(
+            "event", place.camera, sighting.object_key, place.zone, event_type, str(at)
+        ),
+        "event_type": event_type,
+        "trigger_id": place.trigger_id,
+        "channel_id": place.channel_id,
+        "object_id": sighting.object_id,
+        "origin": sighting.origin,
+        "suborigin": sighting.suborigin,
+        "event_time": _iso(at),
+    }
+
+
+def loitering(sighting: Sighting, last_sign: int, until: int) -> tuple[list[dict[str, Any]], int]:
+    """The Loitering events of an object reported in the zone from its last sign of
+    presence (`last_sign`) until `until`: at last_sign + k hours (k >= 1) up to `until`,
+    so no gap between signs exceeds an hour; and the new last sign."""
+    events: list[dict[str, Any]] = []
+    at = last_sign + LOITER_EVERY_MS
+    while at <= until:
+        events.append(_event(sighting, "Loitering", at))
+        last_sign = at
+        at += LOITER_EVERY_MS
+    return events, last_sign
 
 
 def server_config(places: Iterable[Place], version: str) -> dict[str, Any]:

@@ -18,7 +18,11 @@ them with QoS 1 (`mqtt: qos: 1` in Frigate's config); Frigate's default QoS 0 me
 are not queued for absent subscribers (Mosquitto's `queue_qos0_messages`).
 
 The catalog of (camera, zone) seen so far is kept in the spool's file and declared again
-at every start, so a restart never deactivates a zone. The bridge declares only Frigate's
+at every start, so a restart never deactivates a zone. So are the objects still in a zone
+(`presence.Presences`): the bridge sends Loitering for them at most an hour apart, from
+Frigate's messages and, every `PRESENCE_CHECK_S`, from its own clock, so a car parked for
+days stays counted; `{prefix}/available` going "offline" (Frigate's last will) forgets
+them, since Frigate forgets its tracked objects then. The bridge declares only Frigate's
 cameras: give it a location of its own (an agent's config would deactivate them).
 """
 
@@ -38,7 +42,9 @@ import paho.mqtt.client as paho
 
 from footfall import __version__
 from footfall.bridge.frigate import FrigateMessageError, Place, server_config, translate
+from footfall.bridge.presence import Presences
 from footfall.domain.broker_url import BrokerURL
+from footfall.domain.times import now_ms
 from footfall.uplink.broker_session import Session
 from footfall.uplink.sender import ConfigOutdated, Sender
 from footfall.uplink.spool import Spool
@@ -47,6 +53,7 @@ __all__ = ["BridgeOptions", "Catalog", "FrigateBridge"]
 
 log = logging.getLogger("footfall.bridge")
 VERSION = f"footfall-frigate-bridge {__version__}"
+PRESENCE_CHECK_S = 60.0  # how often objects still in a zone get their hourly Loitering
 
 
 @dataclass(frozen=True)
@@ -105,11 +112,17 @@ class Catalog:
 
 
 class FrigateBridge:
-    def __init__(self, options: BridgeOptions) -> None:
+    def __init__(self, options: BridgeOptions, *, clock: Callable[[], int] = now_ms) -> None:
         self.options = options
+        self.clock = clock
         self.spool = Spool(options.spool)
         self.catalog = Catalog(options.spool)
+        self.presence = Presences(options.spool)
+        # time.monotonic() of the last check. Not at once at start: the messages the broker
+        # kept meanwhile (an `end`, Frigate's offline will) come first.
+        self._presence_checked = time.monotonic()
         self.topic = f"{options.topic_prefix}/events"
+        self.available = f"{options.topic_prefix}/available"
         self.subscribed = threading.Event()
         self.sent = 0
         self.session = Session(
@@ -128,9 +141,14 @@ class FrigateBridge:
             self.subscribed.set()
 
         client.on_subscribe = on_subscribe
-        client.subscribe(self.topic, qos=1)
+        client.subscribe([(self.topic, 1), (self.available, 1)])
 
     def _on_message(self, message: paho.MQTTMessage) -> None:
+        if message.topic == self.available:
+            if bytes(message.payload).strip() == b"offline":
+                forgotten = self.presence.forget()
+                log.info("Frigate is offline: %d objects in zones forgotten", forgotten)
+            return
         try:
             translation = translate(bytes(message.payload), self.options.cameras)
         except FrigateMessageError as exc:
@@ -139,6 +157,13 @@ class FrigateBridge:
         # The zones first, then the events: a sender that sees the events sees their zones.
         self.catalog.add(translation.places)
         self.spool.add(translation.events)
+        # Then the Loitering since each object's last sign (a late message fills hours).
+        self.presence.apply(translation.sightings, self.spool.add)
+
+    def check_presence(self) -> int:
+        """Spool the Loitering due by now for objects still in a zone; returns how many."""
+        self._presence_checked = time.monotonic()
+        return len(self.presence.due(self.clock(), self.spool.add))
 
     # -- delivery ------------------------------------------------------------------------
 
@@ -163,6 +188,8 @@ class FrigateBridge:
         delay = 0.5
         try:
             while not done():
+                if time.monotonic() - self._presence_checked >= PRESENCE_CHECK_S:
+                    self.check_presence()
                 if self.spool.pending() == 0:
                     self.spool.added.wait(0.2)
                     self.spool.added.clear()
@@ -198,5 +225,6 @@ class FrigateBridge:
         return lambda: self.catalog.snapshot()[0] == version
 
     def close(self) -> None:
+        self.presence.close()
         self.catalog.close()
         self.spool.close()

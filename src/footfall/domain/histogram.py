@@ -1,4 +1,5 @@
-"""Local hours and hourly zone histograms (SPEC §5.2), as pure functions.
+"""Local hours and hourly zone histograms (README.md, Zones; docs/api.md, Stays), as pure
+functions.
 
 Local hours. An hour boundary is an instant where the wall clock of the location's zone
 reads HH:00:00.000. Hours run from one boundary to the next, so a DST day has 23 or 25
@@ -9,11 +10,13 @@ HH:00 at the shift): nothing here assumes an hour is 3,600,000 ms long.
 Histograms. For an hour [h, h_end) and the stays of one zone trigger:
 - `counting_ms[k]` is the exact number of milliseconds of the hour during which exactly k
   objects were present (presence is [start, end) of each stay; a stay still open counts
-  until start + 4 h or the end of the hours computed, whichever is first). It sums to
+  until its last sign of presence + 4 h or the end of the hours computed, whichever is
+  first). It sums to
   h_end - h. Trailing levels of 0 ms are trimmed, but one entry always remains.
 - `lifetime[j]` is the number of completed stays (ended by a leave) whose leave is in
   [h, h_end) and whose duration is in [j, j + 1) minutes. Trailing zeros are trimmed.
-- `open_at_end` is `stays.open_at(stays, h_end)`: the state a replay holds at h_end before
+- `open_at_end` is `stays.open_at(stays, h_end)`: the state (object -> start and last sign
+  of presence) a replay holds at h_end before
   processing any event at h_end; replaying the next hours from it gives the same
   histograms as replaying from the beginning.
 Everything is a sweep over sorted instants: O((stays + hours) log(stays + hours)).
@@ -27,7 +30,7 @@ from dataclasses import dataclass
 from datetime import timedelta, tzinfo
 from typing import Final
 
-from footfall.domain.stays import MAX_STAY_MS, Stay
+from footfall.domain.stays import MAX_STAY_MS, OpenStay, Stay, last_sign_before
 from footfall.domain.times import MS_PER_HOUR, from_ms
 
 __all__ = [
@@ -48,7 +51,7 @@ class Histogram:
     end_ms: int
     counting_ms: tuple[int, ...]
     lifetime: tuple[int, ...]
-    open_at_end: dict[int, int]
+    open_at_end: dict[int, OpenStay]
     # Total duration of the completed stays counted in `lifetime` (for mean dwell times).
     completed_ms: int = 0
 
@@ -142,8 +145,8 @@ def hourly_histograms(
     """One histogram per hour (consecutive hours), from stays computed by `replay` with
     horizon_ms = the last hour's end.
 
-    A stay with end None is present until start + 4 h at most (the longest any stay can
-    last), so stays replayed with an earlier or no horizon still give the SPEC's values.
+    A stay with end None is present until its last sign + 4 h at most (the longest it can
+    last), so stays replayed with an earlier or no horizon still give the same values.
     `open_at_end` is filled only for spans ending at one of `snapshots_at` (all when None):
     the histogram job sweeps quarter-hours but keeps snapshots at hour ends only.
     """
@@ -169,10 +172,11 @@ def hourly_histograms(
     change: dict[int, int] = {}
     lifetimes: list[list[int]] = [[] for _ in hours]
     completed_ms = [0] * len(hours)
-    open_at_end: list[dict[int, int]] = [{} for _ in hours]
+    open_at_end: list[dict[int, OpenStay]] = [{} for _ in hours]
     get = change.get
-    for obj, begin, end_ms, completed in stays:  # the tightest loop of the histogram job
-        end = begin + MAX_STAY_MS if end_ms is None else end_ms
+    for stay in stays:  # the tightest loop of the histogram job
+        obj, begin, end_ms, completed, signs = stay
+        end = (signs[-1] if signs else begin) + MAX_STAY_MS if end_ms is None else end_ms
         low = begin if begin > first else first
         high = end if end < last else last
         if low < high:
@@ -186,12 +190,15 @@ def hourly_histograms(
             if len(counts) <= bucket:
                 counts.extend([0] * (bucket + 1 - len(counts)))
             counts[bucket] += 1
-        # Open at a kept span end e when begin < e <= end: a contiguous run, at most a few
-        # long since no stay outlasts 4 h; usually none (a short stay inside one span).
+        # Open at a kept span end e when begin < e <= end: a contiguous run (a few long
+        # unless Loitering keeps a parked car in); usually none (a short stay in one span).
         first_open = bisect_right(kept_ends, begin)
         if first_open < len(kept_ends) and kept_ends[first_open] <= end:
             for k in range(first_open, bisect_right(kept_ends, end)):
-                open_at_end[kept[k]][obj] = begin
+                at = kept_ends[k]
+                open_at_end[kept[k]][obj] = (
+                    (begin, last_sign_before(stay, at)) if signs else (begin, begin)
+                )
 
     moves = sorted(change.items())
     total = len(moves)

@@ -1,4 +1,5 @@
-"""Live metrics (SPEC §5.3, §5.4) as pure functions of the events and the clock.
+"""Live metrics (docs/api.md: Occupancy and Queue items, Stays) as pure functions of the
+events and the clock.
 
 Every value here is computed from the set of stored events, never from the order they
 arrived in, so arrival order cannot change it:
@@ -6,11 +7,11 @@ arrived in, so arrival order cannot change it:
   daily reset (one clamp at the end); a crossing exactly at a reset belongs to the
   period before it;
 - a zone counter's value, and a queue's length, is the number of objects in the zone
-  (the stays of SPEC §5.2 still open, 4-hour close included);
+  (the stays of `domain.stays` still open: closed 4 hours after the last sign of presence);
 - a queue's wait time is the mean stay, in seconds with one decimal, of the objects that
   left in the last 15 minutes.
 `changed_at` is the instant of the last change: the time of the event that made it, or of
-the reset, 4-hour close or 15-minute expiry that did.
+the reset, 4-hour close or 15-minute expiry that did (a Loitering changes no value).
 
 Drift (issue 17), line counters only, as `line_timeline` replays it:
 - a *calibration* (an operator's head count N at instant c) sets the count to N at c:
@@ -204,6 +205,8 @@ def zone_metrics(stays: Sequence[Stay], now: int, since: int) -> ZoneMetrics:
     return ZoneMetrics(inside, wait, changed_at, max(changed_at, wait_changed_at))
 
 
-# A zone's state is rebuilt from this far back: long enough for any stay (4 h) and for the
-# chains of joins that decide which join opens a stay, in all but pathological data.
+# A zone's state is rebuilt from this far back when the histogram job has no exact
+# snapshot there: long enough for a stay with no Loitering (4 h) and for the chains of
+# joins that decide which join opens a stay, in all but pathological data. With a
+# snapshot, stays that Loitering keeps open for longer are seeded from it.
 LOOKBACK_MS: Final = 24 * 3600 * 1000 + MAX_STAY_MS

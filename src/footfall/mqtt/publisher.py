@@ -34,7 +34,7 @@ from footfall.domain.broker_url import parse_broker_url
 from footfall.domain.times import now_ms
 from footfall.domain.webhooks import format_utc
 from footfall.mqtt.coalesce import Coalescer
-from footfall.mqtt.discovery import OFFLINE, ONLINE, Topics, sensor_config
+from footfall.mqtt.discovery import OFFLINE, ONLINE, SENSORS, Topics, sensor_config
 from footfall.root import Database
 from footfall.services.leadership import Leadership
 from footfall.services.metric_values import live_metrics
@@ -122,23 +122,41 @@ class MetricsPublisher:
                 _ENCODER.encode(body),
                 _ENCODER.encode(metric.payload),  # a change is a change of the value
             )
-            topic = self.topics.discovery(metric.location_id, metric.kind, metric.metric_id)
-            if topic is not None:
-                config = sensor_config(
-                    self.topics,
-                    location_id=metric.location_id,
-                    location_name=metric.location_name,
-                    kind=metric.kind,
-                    metric_id=metric.metric_id,
-                    name=str(metric.payload["name"]),
-                )
-                offered[topic] = (_ENCODER.encode(config), None)
+            for topic, config in self._configs(
+                metric.location_id,
+                metric.location_name,
+                metric.kind,
+                metric.metric_id,
+                str(metric.payload["name"]),
+            ):
+                offered[topic] = (config, None)
         for topic, (message, key) in offered.items():
             self.values.offer(topic, message, key)
         for topic in self._offered - offered.keys():
             self.values.retire(topic)
         self._offered = set(offered)
         return len(offered)
+
+    def _configs(
+        self, location_id: int, location_name: str, kind: str, metric_id: int, name: str
+    ) -> list[tuple[str, bytes]]:
+        """(topic, discovery config) of every sensor of one metric (a queue: its length and
+        its wait time); none when discovery is off."""
+        configs: list[tuple[str, bytes]] = []
+        for sensor in SENSORS[kind]:
+            topic = self.topics.discovery(location_id, kind, metric_id, sensor.key)
+            if topic is not None:
+                config = sensor_config(
+                    self.topics,
+                    location_id=location_id,
+                    location_name=location_name,
+                    kind=kind,
+                    metric_id=metric_id,
+                    name=name,
+                    sensor=sensor.key,
+                )
+                configs.append((topic, _ENCODER.encode(config)))
+        return configs
 
     # -- the broker session --------------------------------------------------------------
 

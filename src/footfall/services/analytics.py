@@ -28,7 +28,6 @@ same write (`services.revisions.mark_histograms`), so its announcement commits w
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import secrets
 from collections.abc import Callable
@@ -41,7 +40,7 @@ from sqlalchemy import Connection
 
 from footfall.domain.histogram import Histogram, hour_start, hourly_histograms
 from footfall.domain.histogram import local_hours as _local_hours
-from footfall.domain.stays import replay
+from footfall.domain.stays import parse_snapshot, replay, snapshot_json
 from footfall.domain.times import MS_PER_HOUR, now_ms, parse_zone
 from footfall.domain.zone_stats import MS_PER_QUARTER, QuarterStats, merge_spans, quarter_stats
 from footfall.services import revisions
@@ -242,8 +241,8 @@ class _TriggerJob:
             start = hour_start(zone, first)
         else:
             start = row.computed_until
-            if row.dirty_from is not None:
-                start = min(start, hour_start(zone, row.dirty_from))
+            if row.dirty_from is not None:  # (no hour before the first one: a stray Loitering)
+                start = min(start, hour_start(zone, max(row.dirty_from, row.first_event_ms)))
             if oldest is not None:  # hours past retention are never recomputed
                 start = max(start, min(row.computed_until, hour_start(zone, oldest) + MS_PER_HOUR))
         target_end = hour_start(zone, now)  # the current hour is not complete yet
@@ -269,11 +268,7 @@ class _TriggerJob:
                 conn, self.location_id, self.trigger_id, replay_from, end
             )
             trigger = location_store.load_triggers(conn, self.location_id).get(self.trigger_id)
-        opened = (
-            {int(k): int(v) for k, v in json.loads(snapshot.open_stays).items()}
-            if snapshot is not None
-            else {}
-        )
+        opened = parse_snapshot(snapshot.open_stays) if snapshot is not None else {}
         stays = replay(stored, open_at_start=opened, horizon_ms=end)
         hours = local_hours(self.zone, start, end)
         spans = _spans(self.zone, replay_from, end)
@@ -319,5 +314,5 @@ def _row(trigger_id: str, channel_id: str, hour: Histogram) -> HistogramRow:
         hour_end=hour.end_ms,
         counting_data=_json(hour.counting_data),
         lifetime_data=_json(hour.lifetime_data),
-        open_stays=_json({str(k): v for k, v in sorted(hour.open_at_end.items())}),
+        open_stays=snapshot_json(hour.open_at_end),
     )

@@ -17,13 +17,12 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import tzinfo
 
-import msgspec
 from sqlalchemy import Connection
 
 from footfall.domain.histogram import hour_start, hourly_histograms
 from footfall.domain.occupancy import line_timeline, reset_period
 from footfall.domain.read_params import Params
-from footfall.domain.stays import ZoneEvent, replay
+from footfall.domain.stays import parse_snapshot, replay
 from footfall.domain.zone_stats import MS_PER_QUARTER, QuarterStats, quarter_stats
 from footfall.store import feeds as store
 from footfall.store import locations as location_store
@@ -169,21 +168,14 @@ def _zone_quarters(
             if stored_until > measured_from
             else None
         )
-        opened = (
-            {int(k): int(x) for k, x in msgspec.json.decode(snapshot.open_stays).items()}
-            if snapshot is not None
-            else {}
+        opened = parse_snapshot(snapshot.open_stays) if snapshot is not None else {}
+        events = zone_store.read_zone_events(
+            conn,
+            location_id,
+            trigger_id,
+            stored_until if snapshot is None else snapshot.at,
+            now + 10 * 60_000,
         )
-        events = [
-            ZoneEvent(*row)
-            for row in zone_store.read_zone_events(
-                conn,
-                location_id,
-                trigger_id,
-                stored_until if snapshot is None else snapshot.at,
-                now + 10 * 60_000,
-            )
-        ]
         stays = replay(events, open_at_start=opened, horizon_ms=now)
         spans = [
             (q, min(q + MS_PER_QUARTER, live_end))

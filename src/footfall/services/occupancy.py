@@ -3,6 +3,8 @@
 Values are computed when asked, from the committed events and the clock: they include
 every event as soon as its ingest call has answered, they cannot depend on arrival order,
 and a reset, a 4-hour close or a 15-minute expiry shows up without any event arriving.
+A zone is replayed from the histogram job's latest exact snapshot a day or more back (a
+car that Loitering keeps parked for a week is still in), else from `LOOKBACK_MS` back.
 
 Drift (issue 17): `calibrate` stores an operator's head count (who and when) in the
 counter's audit trail, and the value counts from it at once; a counter's max idle makes
@@ -28,17 +30,19 @@ from sqlalchemy import Connection
 from footfall.domain.occupancy import (
     LOOKBACK_MS,
     IdleReset,
+    ZoneMetrics,
     format_duration,
     line_timeline,
     parse_duration,
     reset_period,
     zone_metrics,
 )
-from footfall.domain.stays import ZoneEvent, replay
+from footfall.domain.stays import OpenStay, parse_snapshot, replay
 from footfall.domain.times import format_local, now_ms, parse_zone
 from footfall.services.errors import NotFoundError, ServiceError
 from footfall.store import locations as location_store
 from footfall.store import occupancy as store
+from footfall.store import zones as zone_store
 from footfall.store.db import Database
 from footfall.store.occupancy import AuditRow, CounterRow, QueueRow
 
@@ -199,13 +203,14 @@ def delete_queue(db: Database, queue_id: int) -> None:
             raise NotFoundError(f"no queue {queue_id}: see `footfall queues list`")
 
 
-def _zone(conn: Connection, location_id: int, trigger_id: str, now: int) -> Any:
+def _zone(conn: Connection, location_id: int, trigger_id: str, now: int) -> ZoneMetrics:
     since = now - LOOKBACK_MS
-    events = [
-        ZoneEvent(time_ms=t, record_id=r, object_id=o, is_join=kind == "RegionJoin")
-        for t, r, o, kind in store.zone_stay_events(conn, location_id, trigger_id, since)
-    ]
-    return zone_metrics(replay(events, horizon_ms=now), now, since)
+    seed = zone_store.live_seed(conn, location_id, trigger_id, since)
+    opened: dict[int, OpenStay] = {}
+    if seed is not None:
+        since, opened = seed.at, parse_snapshot(seed.open_stays)
+    events = zone_store.read_zone_events(conn, location_id, trigger_id, since)
+    return zone_metrics(replay(events, open_at_start=opened, horizon_ms=now), now, since)
 
 
 def counter_value(conn: Connection, counter: CounterRow, zone: tzinfo, now: int) -> CounterValue:
@@ -294,7 +299,8 @@ def _line_counter(conn: Connection, counter_id: int) -> CounterRow:
     if counter.zone_trigger is not None:
         raise ServiceError(
             f"counter {counter_id} counts zone {counter.zone_trigger!r}, which does not drift "
-            "(stays close after 4 hours): calibration and --max-idle apply to line counters"
+            "(stays close 4 hours after the last sign of presence): calibration and "
+            "--max-idle apply to line counters"
         )
     return counter
 

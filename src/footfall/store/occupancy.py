@@ -37,7 +37,6 @@ __all__ = [
     "lock_counter",
     "set_max_idle",
     "withdraw_idle_resets",
-    "zone_stay_events",
 ]
 
 
@@ -185,22 +184,6 @@ def crossings(
             events.c.event_time <= until,
         )
         .order_by(events.c.event_time)
-    ).all()
-
-
-def zone_stay_events(
-    conn: Connection, location_id: int, trigger_id: str, since: int
-) -> Sequence[Any]:
-    """(event_time, record_id, object_id, event_type) of joins and leaves from `since` on."""
-    return conn.execute(
-        select(
-            events.c.event_time, events.c.record_id, events.c.object_id, events.c.event_type
-        ).where(
-            events.c.location_id == location_id,
-            events.c.trigger_id == trigger_id,
-            events.c.event_type.in_(("RegionJoin", "RegionLeave")),
-            events.c.event_time >= since,
-        )
     ).all()
 
 

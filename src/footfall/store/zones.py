@@ -12,8 +12,11 @@ Invariants:
   take ids under the location's row lock, in hour order, so `after_id` paging sees them in
   commit order. Rows of one trigger never overlap: after a time zone change the rows that
   reach past the new zone's first recomputed hour are deleted (`restart_for_new_zone`).
-- A row's `open_stays` is the replay state at its `hour_end`; `snapshot_at` finds the
-  latest one at or before an instant, in whatever zone the row was computed.
+- A row's `open_stays` is the replay state at its `hour_end` (`domain.stays.snapshot_json`);
+  `snapshot_at` finds the latest one at or before an instant, in whatever zone the row was
+  computed, and `live_seed` the latest one no event stored since can have changed.
+- Loitering is a sign of presence (docs/api.md, Stays): it is read with the joins and
+  leaves, and a late one marks its trigger for recomputation like them.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import cast
 from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, func, or_, select, update
 
 from footfall.domain.ingest import EventRow
-from footfall.domain.stays import ZoneEvent
+from footfall.domain.stays import JOIN, LOITER, ZoneEvent
 from footfall.domain.zone_stats import QuarterStats
 from footfall.store.db import placeholder
 from footfall.store.ids import new_ids
@@ -39,6 +42,7 @@ __all__ = [
     "claim_trigger",
     "finish_progress",
     "hold_claim",
+    "live_seed",
     "load_progress",
     "lock_location",
     "progress_of",
@@ -51,7 +55,9 @@ __all__ = [
     "zone_events",
 ]
 
-ZONE_STAY_TYPES = ("RegionJoin", "RegionLeave")
+ZONE_STAY_TYPES = ("RegionJoin", "RegionLeave", "Loitering")
+# Where histograms begin (docs/api.md, Stays): the hour of the first join or leave.
+_STAY_BOUNDS = ("RegionJoin", "RegionLeave")
 
 
 @dataclass(frozen=True)
@@ -77,7 +83,7 @@ class HistogramRow:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The open stays (JSON {object_id: start}) a replay holds at `at`."""
+    """The open stays (`domain.stays.snapshot_json`) a replay holds at `at`."""
 
     at: int
     open_stays: str
@@ -100,15 +106,23 @@ def _key(location_id: int, trigger_id: str) -> ColumnElement[bool]:
 
 
 def zone_events(location_id: int, rows: Iterable[EventRow]) -> Upsert:
-    """For the ingest transaction: which zone triggers got joins or leaves, and from
-    which instant on (send with `upserts.run`): the earliest event's own time, so the
+    """For the ingest transaction: which zone triggers got joins, leaves or Loitering, and
+    from which instant on (send with `upserts.run`): the earliest event's own time, so the
     job's first hour is the one holding it in any zone (a quarter-hour start may lie in
-    the hour before where the offset is not a whole quarter-hour)."""
-    earliest: dict[str, int] = {}
+    the hour before where the offset is not a whole quarter-hour).
+
+    `first_event_ms` comes from joins and leaves; a batch with only Loitering for a
+    trigger offers its earliest Loitering, which matters only for a trigger with no join
+    or leave yet (the job never recomputes before the first hour: `dirty_from` is read no
+    earlier than `first_event_ms`)."""
+    earliest: dict[str, int] = {}  # trigger -> dirty from
+    bounds: dict[str, int] = {}  # trigger -> earliest join or leave
     for row in rows:
-        trigger, when = row[3], row[11]
-        if row[2] in ZONE_STAY_TYPES and when < earliest.get(trigger, when + 1):
+        kind, trigger, when = row[2], row[3], row[11]
+        if kind in ZONE_STAY_TYPES and when < earliest.get(trigger, when + 1):
             earliest[trigger] = when
+        if kind in _STAY_BOUNDS and when < bounds.get(trigger, when + 1):
+            bounds[trigger] = when
     return Upsert(
         table="zone_progress",
         columns=("location_id", "trigger_id", "first_event_ms", "dirty_from", "change_seq"),
@@ -122,7 +136,9 @@ def zone_events(location_id: int, rows: Iterable[EventRow]) -> Upsert:
             "THEN excluded.dirty_from ELSE zone_progress.dirty_from END, "
             "change_seq = zone_progress.change_seq + 1"
         ),
-        rows=[(location_id, t, when, when, 1) for t, when in sorted(earliest.items())],
+        rows=[
+            (location_id, t, bounds.get(t, when), when, 1) for t, when in sorted(earliest.items())
+        ],
     )
 
 
@@ -187,23 +203,27 @@ def release_claim(
 
 
 def read_zone_events(
-    conn: Connection, location_id: int, trigger_id: str, since: int, until: int
+    conn: Connection, location_id: int, trigger_id: str, since: int, until: int | None = None
 ) -> list[ZoneEvent]:
-    """Joins and leaves with event_time in [since, until), in replay order.
+    """Joins, leaves and Loitering with event_time in [since, until), in replay order
+    (no upper bound when `until` is None: live values count a join a little ahead of the
+    clock).
 
-    Plain tuples straight from the driver's cursor, with `is_join` computed by the
+    Plain tuples straight from the driver's cursor, with the `kind` computed by the
     database: the histogram job reads 100k of these per day of a busy site, and building
     a row object per event would cost more than the query.
     """
     mark = placeholder(conn)
+    bounded = "" if until is None else f"AND event_time < {mark} "
     result = conn.exec_driver_sql(
         "SELECT event_time, record_id, object_id, "
-        "CASE WHEN event_type = 'RegionJoin' THEN 1 ELSE 0 END "
+        f"CASE event_type WHEN 'RegionJoin' THEN {JOIN} WHEN 'Loitering' THEN {LOITER} "
+        "ELSE 0 END "
         f"FROM events WHERE location_id = {mark} AND trigger_id = {mark} "
-        f"AND event_time >= {mark} AND event_time < {mark} "
-        "AND event_type IN ('RegionJoin', 'RegionLeave') "
+        f"AND event_time >= {mark} {bounded}"
+        "AND event_type IN ('RegionJoin', 'RegionLeave', 'Loitering') "
         "ORDER BY event_time, record_id, object_id",
-        (location_id, trigger_id, since, until),
+        (location_id, trigger_id, since) + (() if until is None else (until,)),
     )
     assert result.cursor is not None
     rows = result.cursor.fetchall()
@@ -226,6 +246,20 @@ def snapshot_at(
         .limit(1)
     ).one_or_none()
     return None if found is None else Snapshot(int(found.hour_end), str(found.open_stays))
+
+
+def live_seed(
+    conn: Connection, location_id: int, trigger_id: str, at_or_before: int
+) -> Snapshot | None:
+    """The latest snapshot taken at or before `at_or_before` that is still exact: taken no
+    later than the earliest event stored since the job computed it (`dirty_from`). A stay
+    may last any time while Loitering keeps it in, so a live value replays from here
+    rather than from a fixed look-back."""
+    progress = progress_of(conn, location_id, trigger_id)
+    if progress is None:
+        return None
+    limit = at_or_before if progress.dirty_from is None else min(at_or_before, progress.dirty_from)
+    return snapshot_at(conn, location_id, trigger_id, limit)
 
 
 def restart_for_new_zone(conn: Connection, location_id: int, keep_until: int) -> None:
