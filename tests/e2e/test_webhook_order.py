@@ -61,9 +61,7 @@ def test_two_dispatchers_never_have_two_deliveries_of_one_endpoint_in_flight(
     # A next request can leave a dispatcher only after the answer to the previous one
     # came back, which the receiver sends DELAY after that one arrived.
     overlaps = [
-        (a.webhook_id, b.webhook_id)
-        for a, b in itertools.pairwise(arrivals)
-        if b.at < a.at + DELAY
+        (a.webhook_id, b.webhook_id) for a, b in itertools.pairwise(arrivals) if b.at < a.at + DELAY
     ]
     assert overlaps == []
     assert [r.webhook_id for r in arrivals] == queued  # in order, each once

@@ -8,13 +8,16 @@ replay with the open stays stored at the latest hour end before that, and writes
 hour up to the start of the current one. Replaying is causal — an event at time t changes
 nothing before t — so this equals a replay of the whole history.
 
-Robustness (issue 12):
+Robustness and fairness:
 - Each trigger is claimed (`store.zones.claim_trigger`), computed and written on its own:
   exactly one run in any process works on it at a time, and a run whose claim lapsed
   writes nothing. A trigger that fails is logged with its id and retried after
   `RETRY_MS`, never blocking the others (its write is a savepoint of its own).
-- Work is bounded: at most `STEP_HOURS` hours of a trigger are read and computed per
-  step; each round of steps is written in one short transaction that renews the claims.
+- Work is bounded and written as it goes: a pass (`HistogramJob.run_pass`) takes at most
+  `MAX_STEPS` triggers, one step (at most `STEP_HOURS` hours) of each, computed within
+  about `BUDGET_S`, and commits them before the next pass plans again.
+- Locations go in turn, so one location's backlog delays another's histograms by at
+  most one pass (see `HistogramJob`).
 - Hours need not be whole quarter-hours apart from UTC's (a `+05:07` zone, local mean
   time): the sweep runs over the union of quarter-hour and local-hour boundaries, and
   both hours and quarters are unions of its spans.
@@ -31,6 +34,7 @@ import itertools
 import json
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -39,6 +43,7 @@ from functools import lru_cache
 import msgspec
 from sqlalchemy import Connection
 
+from footfall.domain.fair_order import interleave
 from footfall.domain.histogram import Histogram, hour_start, hourly_histograms
 from footfall.domain.histogram import local_hours as _local_hours
 from footfall.domain.stays import replay
@@ -46,17 +51,32 @@ from footfall.domain.times import MS_PER_HOUR, now_ms, parse_zone
 from footfall.domain.zone_stats import MS_PER_QUARTER, QuarterStats, merge_spans, quarter_stats
 from footfall.services import revisions
 from footfall.store import locations as location_store
+from footfall.store import zone_jobs
 from footfall.store import zones as zone_store
 from footfall.store.db import Database
 from footfall.store.zones import HistogramRow, ProgressRow
 
-__all__ = ["LEASE_MS", "RETRY_MS", "STEP_HOURS", "HistogramRun", "compute_histograms"]
+__all__ = [
+    "BUDGET_S",
+    "LEASE_MS",
+    "MAX_STEPS",
+    "RETRY_MS",
+    "STEP_HOURS",
+    "HistogramJob",
+    "HistogramRun",
+    "compute_histograms",
+]
 
 log = logging.getLogger("footfall.histograms")
 
 STEP_HOURS = 24  # hours computed per step: a day of a busy zone is ~100k events
 LEASE_MS = 120_000  # a step takes well under a second; renewed by every step
 RETRY_MS = 60_000  # a trigger that failed is left alone this long
+# A pass takes at most MAX_STEPS triggers (its claim and its write stay short statements
+# sets) and stops computing once BUDGET_S is spent: another location's new work then
+# waits about a second, and a crash loses at most that.
+MAX_STEPS = 256
+BUDGET_S = 1.0
 _MS_PER_DAY = 86_400_000
 _ENCODER = msgspec.json.Encoder()
 
@@ -67,45 +87,125 @@ def _json(value: object) -> str:
 
 @dataclass(frozen=True)
 class HistogramRun:
-    triggers: int
+    triggers: int  # triggers with hours written
     hours: int
     failed: int = 0
+    steps: int = 0  # trigger steps taken (one step: up to STEP_HOURS hours of one trigger)
+    more: bool = False  # one pass only: work was found, so another pass may find more
 
 
-def compute_histograms(
-    db: Database, *, retention_days: float | None = None, clock: Callable[[], int] = now_ms
-) -> HistogramRun:
-    """One pass of the job over every Zone trigger with work to do.
+class HistogramJob:
+    """The histogram job of one process, one bounded pass at a time (`run_pass`).
 
-    It claims every such trigger in one transaction, then goes round them: each round
-    computes one step of each (outside any transaction) and writes the round in one
-    transaction, each trigger in a savepoint of its own, so a failure rolls back only that
-    trigger's step. Few commits (each is an fsync on SQLite), bounded memory.
+    A pass plans from the database (the triggers with work, not claimed elsewhere),
+    takes at most `max_steps` of them in a fair order (`_plan`), claims them, computes
+    one step of each (outside any transaction) until `budget_s` of computing is spent,
+    and writes them in one transaction (each trigger in a savepoint of its own, so a
+    failure rolls back only that trigger's step), releasing every claim. A crash loses at
+    most that pass; a second process skips what this one holds.
+
+    Fairness: locations go in turn (`domain.fair_order.interleave`): the ones this job
+    served longest ago first, then the furthest behind; within a location its furthest-
+    behind triggers first. So a location with 20,000 triggers to catch up on takes one
+    slot per round like any other, and another location's histograms wait one pass.
     """
-    with db.read() as conn:
-        progress = zone_store.load_progress(conn)
-        zones = {loc.id: loc.timezone for loc in location_store.list_locations(conn)}
-    token = secrets.token_hex(8)
-    jobs = [
-        _TriggerJob(db, row, zones[row.location_id], retention_days, clock, token)
-        for row in progress
-        if row.location_id in zones
-    ]
-    jobs = [job for job in jobs if job.has_work(clock())]
-    if not jobs:
-        return HistogramRun(0, 0)
-    now = clock()
-    with db.write() as conn:
-        jobs = [job for job in jobs if job.claim(conn, now)]
-    written: dict[tuple[int, str], int] = {}
-    failed = 0
-    while jobs:
-        steps = [(job, job.next_step()) for job in jobs]
-        now = clock()
-        with db.write() as conn:
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        retention_days: float | None = None,
+        clock: Callable[[], int] = now_ms,
+        max_steps: int = MAX_STEPS,
+        budget_s: float | None = BUDGET_S,
+    ) -> None:
+        self.db = db
+        self.retention_days = retention_days
+        self.clock = clock
+        self.max_steps = max_steps
+        self.budget_s = budget_s
+        self._passes = 0
+        self._served: dict[int, int] = {}  # location id -> the pass that last served it
+
+    def run_until_idle(self) -> HistogramRun:
+        """Passes until one finds nothing to do (tests, benchmarks, the CLI)."""
+        written: dict[tuple[int, str], int] = {}
+        failed = steps = 0
+        while True:
+            done = self._pass()
+            for key, hours in done.written.items():
+                written[key] = written.get(key, 0) + hours
+            failed += done.failed
+            steps += done.steps
+            if not done.planned:
+                return HistogramRun(len(written), sum(written.values()), failed, steps)
+
+    def run_pass(self) -> HistogramRun:
+        done = self._pass()
+        return HistogramRun(
+            len(done.written),
+            sum(done.written.values()),
+            done.failed,
+            done.steps,
+            more=done.planned > 0,
+        )
+
+    def _pass(self) -> _PassResult:
+        self._passes += 1
+        now = self.clock()
+        planned = self._plan(now)
+        if not planned:
+            return _PassResult({}, 0, 0, 0)
+        with self.db.write() as conn:
+            jobs = [job for job in planned if job.claim(conn, now)]
+        steps: list[tuple[_TriggerJob, _Step | _Failed | None]] = []
+        deadline = None if self.budget_s is None else time.perf_counter() + self.budget_s
+        for job in jobs:
+            if deadline is not None and steps and time.perf_counter() > deadline:
+                break  # the rest is released below, for the next pass
+            steps.append((job, job.next_step()))
+        written, failed = self._write(jobs, steps)
+        for job, _ in steps:
+            self._served[job.location_id] = self._passes
+        return _PassResult(written, failed, len(steps), len(planned))
+
+    def _plan(self, now: int) -> list[_TriggerJob]:
+        """The triggers this pass takes, in the fair order (see the class doc)."""
+        with self.db.read() as conn:
+            zones = {loc.id: loc.timezone for loc in location_store.list_locations(conn)}
+            parsed = {name: parse_zone(name) for name in set(zones.values())}
+            bound = max((hour_start(zone, now) for zone in parsed.values()), default=now)
+            rows = zone_jobs.pending_progress(conn, now, bound)
+        token = secrets.token_hex(8)
+        by_location: dict[int, list[_TriggerJob]] = {}
+        for row in rows:
+            if row.location_id not in zones:
+                continue
+            job = _TriggerJob(
+                self.db, row, zones[row.location_id], self.retention_days, self.clock, token
+            )
+            if job.has_work(now):
+                by_location.setdefault(row.location_id, []).append(job)
+        for queue in by_location.values():
+            queue.sort(key=lambda job: (job.behind_since(), job.trigger_id))
+        order = sorted(
+            by_location,
+            key=lambda loc: (self._served.get(loc, 0), by_location[loc][0].behind_since(), loc),
+        )
+        fair = interleave([by_location[loc] for loc in order])
+        return list(itertools.islice(fair, self.max_steps))
+
+    def _write(
+        self, jobs: list[_TriggerJob], steps: list[tuple[_TriggerJob, _Step | _Failed | None]]
+    ) -> tuple[dict[tuple[int, str], int], int]:
+        """The pass's one write: every step, each in a savepoint; then every claim goes."""
+        written: dict[tuple[int, str], int] = {}
+        failed = 0
+        now = self.clock()
+        with self.db.write() as conn:
             zones_now = {  # locked: new ids in commit order, and no zone change meanwhile
                 location_id: zone_store.lock_location(conn, location_id)
-                for location_id in sorted({job.location_id for job in jobs})
+                for location_id in sorted({job.location_id for job, _ in steps})
             }
             for job, step in steps:
                 try:
@@ -122,10 +222,26 @@ def compute_histograms(
                     failed += 1
                     continue
                 if hours:
-                    key = (job.location_id, job.trigger_id)
-                    written[key] = written.get(key, 0) + hours
-        jobs = [job for job in jobs if not job.finished]
-    return HistogramRun(len(written), sum(written.values()), failed)
+                    written[(job.location_id, job.trigger_id)] = hours
+            for job in jobs:
+                if not job.finished:
+                    job.release(conn)
+        return written, failed
+
+
+@dataclass(frozen=True)
+class _PassResult:
+    written: dict[tuple[int, str], int]  # (location, trigger) -> hours written
+    failed: int
+    steps: int
+    planned: int  # triggers the pass planned to take (0: nothing left to do)
+
+
+def compute_histograms(
+    db: Database, *, retention_days: float | None = None, clock: Callable[[], int] = now_ms
+) -> HistogramRun:
+    """Bring every Zone trigger up to date: bounded passes until none finds work."""
+    return HistogramJob(db, retention_days=retention_days, clock=clock).run_until_idle()
 
 
 @dataclass(frozen=True)
@@ -171,6 +287,13 @@ class _TriggerJob:
             return False
         pending_mark = row.dirty_from is not None and row.computed_until is not None
         return pending_mark or self._span(row, now) is not None
+
+    def behind_since(self) -> int:
+        """The earliest instant whose hour needs computing (the planner's order)."""
+        assert self.row is not None
+        row = self.row
+        first = row.first_event_ms if row.computed_until is None else row.computed_until
+        return first if row.dirty_from is None else min(first, row.dirty_from)
 
     def claim(self, conn: Connection, now: int) -> bool:
         """Take the trigger (unless another run holds it) and re-read its progress."""
@@ -268,7 +391,7 @@ class _TriggerJob:
             stored = zone_store.read_zone_events(
                 conn, self.location_id, self.trigger_id, replay_from, end
             )
-            trigger = location_store.load_triggers(conn, self.location_id).get(self.trigger_id)
+            channel_id = zone_jobs.channel_of(conn, self.location_id, self.trigger_id) or ""
         opened = (
             {int(k): int(v) for k, v in json.loads(snapshot.open_stays).items()}
             if snapshot is not None
@@ -281,7 +404,6 @@ class _TriggerJob:
         whole = _whole_quarters(replay_from, end)
         # Usually the spans are the quarters themselves (hours start on quarter-hours).
         by_quarter = swept if whole == spans else merge_spans(whole, swept)
-        channel_id = trigger.channel_id if trigger is not None else ""
         return _Step(
             hours=[_row(self.trigger_id, channel_id, h) for h in merge_spans(hours, swept)],
             stats=quarter_stats(by_quarter),
