@@ -9,7 +9,7 @@ hour up to the start of the current one. Replaying is causal — an event at tim
 nothing before t — so this equals a replay of the whole history.
 
 Robustness and fairness:
-- Each trigger is claimed (`store.zones.claim_trigger`), computed and written on its own:
+- Each trigger is claimed (`store.zone_jobs.claim_all`), computed and written on its own:
   exactly one run in any process works on it at a time, and a run whose claim lapsed
   writes nothing. A trigger that fails is logged with its id and retried after
   `RETRY_MS`, never blocking the others (its write is a savepoint of its own).
@@ -153,30 +153,34 @@ class HistogramJob:
     def _pass(self) -> _PassResult:
         self._passes += 1
         now = self.clock()
-        planned = self._plan(now)
+        token = secrets.token_hex(8)
+        planned = self._plan(now, token)
         if not planned:
             return _PassResult({}, 0, 0, 0)
         with self.db.write() as conn:
-            jobs = [job for job in planned if job.claim(conn, now)]
+            taken = zone_jobs.claim_all(
+                conn, sorted(job.key for job in planned), token, now, now + LEASE_MS
+            )
+        rows = {(row.location_id, row.trigger_id): row for row in taken}
+        jobs = [job for job in planned if job.take(rows.get(job.key))]
         steps: list[tuple[_TriggerJob, _Step | _Failed | None]] = []
         deadline = None if self.budget_s is None else time.perf_counter() + self.budget_s
         for job in jobs:
             if deadline is not None and steps and time.perf_counter() > deadline:
                 break  # the rest is released below, for the next pass
             steps.append((job, job.next_step()))
-        written, failed = self._write(jobs, steps)
+        written, failed = self._write(token, jobs, steps)
         for job, _ in steps:
             self._served[job.location_id] = self._passes
         return _PassResult(written, failed, len(steps), len(planned))
 
-    def _plan(self, now: int) -> list[_TriggerJob]:
+    def _plan(self, now: int, token: str) -> list[_TriggerJob]:
         """The triggers this pass takes, in the fair order (see the class doc)."""
         with self.db.read() as conn:
             zones = {loc.id: loc.timezone for loc in location_store.list_locations(conn)}
             parsed = {name: parse_zone(name) for name in set(zones.values())}
             bound = max((hour_start(zone, now) for zone in parsed.values()), default=now)
             rows = zone_jobs.pending_progress(conn, now, bound)
-        token = secrets.token_hex(8)
         by_location: dict[int, list[_TriggerJob]] = {}
         for row in rows:
             if row.location_id not in zones:
@@ -196,18 +200,27 @@ class HistogramJob:
         return list(itertools.islice(fair, self.max_steps))
 
     def _write(
-        self, jobs: list[_TriggerJob], steps: list[tuple[_TriggerJob, _Step | _Failed | None]]
+        self,
+        token: str,
+        jobs: list[_TriggerJob],
+        steps: list[tuple[_TriggerJob, _Step | _Failed | None]],
     ) -> tuple[dict[tuple[int, str], int], int]:
-        """The pass's one write: every step, each in a savepoint; then every claim goes."""
+        """The pass's one write: every step still ours, each in a savepoint; then every
+        claim goes."""
         written: dict[tuple[int, str], int] = {}
         failed = 0
         now = self.clock()
+        locations = sorted({job.location_id for job in jobs})
         with self.db.write() as conn:
             zones_now = {  # locked: new ids in commit order, and no zone change meanwhile
                 location_id: zone_store.lock_location(conn, location_id)
                 for location_id in sorted({job.location_id for job, _ in steps})
             }
+            # A claim that lapsed and was taken over belongs to the other run now.
+            ours = zone_jobs.held(conn, token, locations)
             for job, step in steps:
+                if job.key not in ours:
+                    continue
                 try:
                     with conn.begin_nested():
                         hours = job.apply(conn, step, now, zones_now[job.location_id])
@@ -223,9 +236,7 @@ class HistogramJob:
                     continue
                 if hours:
                     written[(job.location_id, job.trigger_id)] = hours
-            for job in jobs:
-                if not job.finished:
-                    job.release(conn)
+            zone_jobs.release_all(conn, token, locations)
         return written, failed
 
 
@@ -279,7 +290,6 @@ class _TriggerJob:
         self.retention_days = retention_days
         self.clock = clock
         self.token = token
-        self.finished = False
 
     def has_work(self, now: int) -> bool:
         row = self.row
@@ -295,18 +305,18 @@ class _TriggerJob:
         first = row.first_event_ms if row.computed_until is None else row.computed_until
         return first if row.dirty_from is None else min(first, row.dirty_from)
 
-    def claim(self, conn: Connection, now: int) -> bool:
-        """Take the trigger (unless another run holds it) and re-read its progress."""
-        if not zone_store.claim_trigger(
-            conn, self.location_id, self.trigger_id, self.token, now, now + LEASE_MS
-        ):
-            return False
-        self.row = zone_store.progress_of(conn, self.location_id, self.trigger_id)
-        return self.row is not None
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.location_id, self.trigger_id)
+
+    def take(self, row: ProgressRow | None) -> bool:
+        """The pass claimed the trigger (`row`: its progress read after the claim), or
+        not (None: another run holds it)."""
+        self.row = row
+        return row is not None
 
     def release(self, conn: Connection, *, retry_at: int | None = None) -> None:
         """Give the trigger up; with `retry_at`, no run takes it again before then."""
-        self.finished = True
         zone_store.release_claim(
             conn, self.location_id, self.trigger_id, self.token, retry_at=retry_at
         )
@@ -325,33 +335,23 @@ class _TriggerJob:
     def apply(
         self, conn: Connection, step: _Step | _Failed | None, now: int, zone_now: str | None
     ) -> int:
-        """In the round's transaction: write the step if the claim is still ours and the
-        location's zone (`zone_now`, read under its lock) is unchanged; returns the hours
-        written."""
+        """In the pass's transaction, the claim still ours: write the step if the
+        location's zone (`zone_now`, read under its lock) is unchanged (else the change
+        restarted the trigger in the new zone); returns the hours written."""
         if isinstance(step, _Failed):
             raise step.error
-        if not zone_store.hold_claim(
-            conn, self.location_id, self.trigger_id, self.token, now + LEASE_MS
-        ):
-            self.finished = True  # lapsed and taken over: the other run owns it now
-            return 0
         row = self.row
         if zone_now != self.zone_name or row is None:
-            self.release(conn)  # the change restarted the trigger in the new zone
             return 0
         if step is None:
             if row.dirty_from is not None and row.computed_until is not None:
                 # Only hours not complete yet were touched: nothing to recompute.
                 zone_store.finish_progress(conn, row, row.computed_until, clean=True)
-            self.release(conn)
             return 0
         revised = zone_store.write_histograms(conn, self.location_id, step.hours, now)
         revisions.mark_histograms(conn, self.location_id, revised, now)
         zone_store.write_quarters(conn, self.location_id, self.trigger_id, step.stats)
         zone_store.finish_progress(conn, row, step.until, clean=True)
-        self.row = zone_store.progress_of(conn, self.location_id, self.trigger_id)
-        if not self.has_work(now):
-            self.release(conn)
         return len(step.hours)
 
     def _span(self, row: ProgressRow, now: int) -> tuple[int, int] | None:

@@ -1,21 +1,42 @@
-"""What the histogram job's planner reads: the zone triggers that may have work, a
-trigger's channel, and each location's furthest-behind progress (its lag).
+"""What the histogram job's passes read and claim: the zone triggers that may have work,
+a pass's claims taken, checked and given up together, a trigger's channel, and each
+location's furthest-behind progress (its lag).
 
-Reads only; the claims themselves stay in `store.zones` (claim, hold, release). The
-queries are shaped so a location with tens of thousands of zone triggers costs one row
-per trigger per planning pass and one row per step, never a scan of its triggers per step.
+The claims are those of `store.zones` (`claimed_by` a run's token until `claimed_until`,
+written only while still its own); here a pass takes, holds and releases all of its
+triggers in one statement each instead of one per trigger. The queries are shaped so a
+location with tens of thousands of zone triggers costs one row per trigger per planning
+pass and one row per step, never a scan of its triggers per step.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import Connection, and_, bindparam, case, func, or_, select, update
 
 from footfall.store.schema import triggers, zone_progress
 from footfall.store.zones import ProgressRow
 
-__all__ = ["LocationProgress", "channel_of", "location_progress", "pending_progress"]
+__all__ = [
+    "LocationProgress",
+    "channel_of",
+    "claim_all",
+    "held",
+    "location_progress",
+    "pending_progress",
+    "release_all",
+]
+
+_PROGRESS = (
+    zone_progress.c.location_id,
+    zone_progress.c.trigger_id,
+    zone_progress.c.first_event_ms,
+    zone_progress.c.dirty_from,
+    zone_progress.c.change_seq,
+    zone_progress.c.computed_until,
+)
 
 
 @dataclass(frozen=True)
@@ -36,14 +57,7 @@ def pending_progress(conn: Connection, now: int, bound: int) -> list[ProgressRow
     this is a superset; the caller checks each row in its own zone)."""
     p = zone_progress
     rows = conn.execute(
-        select(
-            p.c.location_id,
-            p.c.trigger_id,
-            p.c.first_event_ms,
-            p.c.dirty_from,
-            p.c.change_seq,
-            p.c.computed_until,
-        ).where(
+        select(*_PROGRESS).where(
             or_(p.c.claimed_until.is_(None), p.c.claimed_until < now),
             or_(
                 p.c.computed_until.is_(None),
@@ -53,6 +67,56 @@ def pending_progress(conn: Connection, now: int, bound: int) -> list[ProgressRow
         )
     )
     return [ProgressRow(*row) for row in rows]
+
+
+def claim_all(
+    conn: Connection, keys: Sequence[tuple[int, str]], token: str, now: int, until: int
+) -> list[ProgressRow]:
+    """Take each (location, trigger) not held by an unexpired claim (one conditional
+    UPDATE per row, sent as one statement: on PostgreSQL a second claimant waits on the
+    row lock and then sees the first one's claim); returns the progress of those taken,
+    read after the claim."""
+    if not keys:
+        return []
+    p = zone_progress
+    conn.execute(
+        update(p)
+        .where(
+            p.c.location_id == bindparam("b_location"),
+            p.c.trigger_id == bindparam("b_trigger"),
+            or_(p.c.claimed_until.is_(None), p.c.claimed_until < now),
+        )
+        .values(claimed_by=token, claimed_until=until),
+        [{"b_location": location, "b_trigger": trigger} for location, trigger in keys],
+    )
+    return _claimed(conn, token, [location for location, _ in keys])
+
+
+def held(conn: Connection, token: str, location_ids: Sequence[int]) -> set[tuple[int, str]]:
+    """In a writing transaction: the triggers still claimed by `token`, locked until it
+    ends (PostgreSQL), so none of them can be taken over before the write commits. A claim
+    that lapsed and was taken by another run is not among them."""
+    return {(row.location_id, row.trigger_id) for row in _claimed(conn, token, location_ids)}
+
+
+def _claimed(conn: Connection, token: str, location_ids: Sequence[int]) -> list[ProgressRow]:
+    p = zone_progress
+    query = select(*_PROGRESS).where(
+        p.c.location_id.in_(sorted(set(location_ids))), p.c.claimed_by == token
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return [ProgressRow(*row) for row in conn.execute(query)]
+
+
+def release_all(conn: Connection, token: str, location_ids: Sequence[int]) -> None:
+    """Give up every claim `token` still holds."""
+    p = zone_progress
+    conn.execute(
+        update(p)
+        .where(p.c.location_id.in_(sorted(set(location_ids))), p.c.claimed_by == token)
+        .values(claimed_by=None, claimed_until=None)
+    )
 
 
 def channel_of(conn: Connection, location_id: int, trigger_id: str) -> str | None:
