@@ -165,10 +165,12 @@ class HistogramJob:
         jobs = [job for job in planned if job.take(rows.get(job.key))]
         steps: list[tuple[_TriggerJob, _Step | _Failed | None]] = []
         deadline = None if self.budget_s is None else time.perf_counter() + self.budget_s
-        for job in jobs:
-            if deadline is not None and steps and time.perf_counter() > deadline:
-                break  # the rest is released below, for the next pass
-            steps.append((job, job.next_step()))
+        with self.db.read() as conn:  # one snapshot for the pass: the claims keep it current
+            channels = zone_jobs.channels_of(conn, [job.key for job in jobs])
+            for job in jobs:
+                if deadline is not None and steps and time.perf_counter() > deadline:
+                    break  # the rest is released below, for the next pass
+                steps.append((job, job.next_step(conn, channels.get(job.key, ""))))
         written, failed = self._write(token, jobs, steps)
         for job, _ in steps:
             self._served[job.location_id] = self._passes
@@ -321,14 +323,14 @@ class _TriggerJob:
             conn, self.location_id, self.trigger_id, self.token, retry_at=retry_at
         )
 
-    def next_step(self) -> _Step | _Failed | None:
+    def next_step(self, conn: Connection, channel_id: str) -> _Step | _Failed | None:
         """Compute the next step (reading, outside any transaction); None: nothing to do."""
         assert self.row is not None
         span = self._span(self.row, self.clock())
         if span is None:
             return None
         try:
-            return self._compute(self.row, *span)
+            return self._compute(conn, channel_id, self.row, *span)
         except Exception as exc:  # a poisoned trigger must not stop the others
             return _Failed(exc)
 
@@ -377,21 +379,21 @@ class _TriggerJob:
         hours = local_hours(zone, start, min(target_end, start + STEP_HOURS * MS_PER_HOUR))
         return start, hours[-1][1]
 
-    def _compute(self, row: ProgressRow, start: int, end: int) -> _Step:
+    def _compute(
+        self, conn: Connection, channel_id: str, row: ProgressRow, start: int, end: int
+    ) -> _Step:
         first_hour = hour_start(self.zone, row.first_event_ms)
-        with self.db.read() as conn:
-            # Before the first hour nothing was open; later, the stored snapshot says what
-            # was, at the end of the hour it was taken at (replayed from there).
-            snapshot = (
-                zone_store.snapshot_at(conn, self.location_id, self.trigger_id, start)
-                if start > first_hour
-                else None
-            )
-            replay_from = start if snapshot is None else snapshot.at
-            stored = zone_store.read_zone_events(
-                conn, self.location_id, self.trigger_id, replay_from, end
-            )
-            channel_id = zone_jobs.channel_of(conn, self.location_id, self.trigger_id) or ""
+        # Before the first hour nothing was open; later, the stored snapshot says what
+        # was, at the end of the hour it was taken at (replayed from there).
+        snapshot = (
+            zone_store.snapshot_at(conn, self.location_id, self.trigger_id, start)
+            if start > first_hour
+            else None
+        )
+        replay_from = start if snapshot is None else snapshot.at
+        stored = zone_store.read_zone_events(
+            conn, self.location_id, self.trigger_id, replay_from, end
+        )
         opened = (
             {int(k): int(v) for k, v in json.loads(snapshot.open_stays).items()}
             if snapshot is not None

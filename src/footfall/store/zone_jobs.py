@@ -21,7 +21,7 @@ from footfall.store.zones import ProgressRow
 
 __all__ = [
     "LocationProgress",
-    "channel_of",
+    "channels_of",
     "claim_all",
     "held",
     "location_progress",
@@ -119,14 +119,21 @@ def release_all(conn: Connection, token: str, location_ids: Sequence[int]) -> No
     )
 
 
-def channel_of(conn: Connection, location_id: int, trigger_id: str) -> str | None:
-    """The trigger's channel (one primary-key lookup; None when it is not declared)."""
-    found = conn.execute(
-        select(triggers.c.channel_id).where(
-            and_(triggers.c.location_id == location_id, triggers.c.id == trigger_id)
-        )
-    ).scalar_one_or_none()
-    return None if found is None else str(found)
+def channels_of(conn: Connection, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], str]:
+    """The channel of each (location, trigger) declared (a pass's triggers, at most a few
+    hundred: one statement per location, each row found by its primary key)."""
+    found: dict[tuple[int, str], str] = {}
+    by_location: dict[int, list[str]] = {}
+    for location, trigger in keys:
+        by_location.setdefault(location, []).append(trigger)
+    for location, trigger_ids in sorted(by_location.items()):
+        for trigger, channel in conn.execute(
+            select(triggers.c.id, triggers.c.channel_id).where(
+                and_(triggers.c.location_id == location, triggers.c.id.in_(trigger_ids))
+            )
+        ):
+            found[(location, str(trigger))] = str(channel)
+    return found
 
 
 def location_progress(conn: Connection) -> list[LocationProgress]:
