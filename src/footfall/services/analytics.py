@@ -14,8 +14,8 @@ Robustness and fairness:
   writes nothing. A trigger that fails is logged with its id and retried after
   `RETRY_MS`, never blocking the others (its write is a savepoint of its own).
 - Work is bounded and written as it goes: a pass (`HistogramJob.run_pass`) takes at most
-  `MAX_STEPS` triggers, one step (at most `STEP_HOURS` hours) of each, computed within
-  about `BUDGET_S`, and commits them before the next pass plans again.
+  `MAX_STEPS` triggers, one step (at most `STEP_HOURS` hours) of each, computed and
+  written within about `BUDGET_S`, and commits them before the next pass plans again.
 - Locations go in turn, so one location's backlog delays another's histograms by at
   most one pass (see `HistogramJob`).
 - Hours need not be whole quarter-hours apart from UTC's (a `+05:07` zone, local mean
@@ -72,9 +72,9 @@ log = logging.getLogger("footfall.histograms")
 STEP_HOURS = 24  # hours computed per step: a day of a busy zone is ~100k events
 LEASE_MS = 120_000  # a step takes well under a second; renewed by every step
 RETRY_MS = 60_000  # a trigger that failed is left alone this long
-# A pass takes at most MAX_STEPS triggers (its claim and its write stay short statements
-# sets) and stops computing once BUDGET_S is spent: another location's new work then
-# waits about a second, and a crash loses at most that.
+# A pass takes at most MAX_STEPS triggers (its claim and its write stay short statement
+# sets) and stops once computing and writing would pass BUDGET_S: another location's new
+# work then waits about a second, and a crash loses at most that.
 MAX_STEPS = 256
 BUDGET_S = 1.0
 _MS_PER_DAY = 86_400_000
@@ -99,10 +99,11 @@ class HistogramJob:
 
     A pass plans from the database (the triggers with work, not claimed elsewhere),
     takes at most `max_steps` of them in a fair order (`_plan`), claims them, computes
-    one step of each (outside any transaction) until `budget_s` of computing is spent,
-    and writes them in one transaction (each trigger in a savepoint of its own, so a
-    failure rolls back only that trigger's step), releasing every claim. A crash loses at
-    most that pass; a second process skips what this one holds.
+    one step of each (outside any transaction) while the computing so far plus writing
+    them (at the cost per step the previous pass measured) fits in `budget_s`, and
+    writes them in one transaction (each trigger in a savepoint of its own, so a failure
+    rolls back only that trigger's step), releasing every claim. A crash loses at most
+    that pass; a second process skips what this one holds.
 
     Fairness: locations go in turn (`domain.fair_order.interleave`): the ones this job
     served longest ago first, then the furthest behind; within a location its furthest-
@@ -125,6 +126,7 @@ class HistogramJob:
         self.max_steps = max_steps
         self.budget_s = budget_s
         self._passes = 0
+        self._write_s = 0.0  # seconds to write one step, as the last pass measured
         self._served: dict[int, int] = {}  # location id -> the pass that last served it
 
     def run_until_idle(self) -> HistogramRun:
@@ -164,42 +166,52 @@ class HistogramJob:
         rows = {(row.location_id, row.trigger_id): row for row in taken}
         jobs = [job for job in planned if job.take(rows.get(job.key))]
         steps: list[tuple[_TriggerJob, _Step | _Failed | None]] = []
-        deadline = None if self.budget_s is None else time.perf_counter() + self.budget_s
+        started = time.perf_counter()
         with self.db.read() as conn:  # one snapshot for the pass: the claims keep it current
             channels = zone_jobs.channels_of(conn, [job.key for job in jobs])
             for job in jobs:
-                if deadline is not None and steps and time.perf_counter() > deadline:
+                if steps and self._spent(time.perf_counter() - started, len(steps) + 1):
                     break  # the rest is released below, for the next pass
                 steps.append((job, job.next_step(conn, channels.get(job.key, ""))))
+        started = time.perf_counter()
         written, failed = self._write(token, jobs, steps)
+        if steps:  # what writing a step costs here, learned as the job goes
+            self._write_s = (time.perf_counter() - started) / len(steps)
         for job, _ in steps:
             self._served[job.location_id] = self._passes
         return _PassResult(written, failed, len(steps), len(planned))
 
+    def _spent(self, computing_s: float, steps: int) -> bool:
+        """Whether `steps` steps would take the pass past its budget: the computing done
+        so far plus writing them all, at the cost the last pass measured."""
+        return self.budget_s is not None and computing_s + steps * self._write_s > self.budget_s
+
     def _plan(self, now: int, token: str) -> list[_TriggerJob]:
-        """The triggers this pass takes, in the fair order (see the class doc)."""
+        """The triggers this pass takes, in the fair order (see the class doc). Cheap per
+        row: a location with 20,000 triggers is planned at every pass."""
         with self.db.read() as conn:
             zones = {loc.id: loc.timezone for loc in location_store.list_locations(conn)}
-            parsed = {name: parse_zone(name) for name in set(zones.values())}
-            bound = max((hour_start(zone, now) for zone in parsed.values()), default=now)
+            ends = {name: hour_start(parse_zone(name), now) for name in set(zones.values())}
+            bound = max(ends.values(), default=now)
             rows = zone_jobs.pending_progress(conn, now, bound)
-        by_location: dict[int, list[_TriggerJob]] = {}
+        by_location: dict[int, list[ProgressRow]] = {}
         for row in rows:
-            if row.location_id not in zones:
-                continue
-            job = _TriggerJob(
-                self.db, row, zones[row.location_id], self.retention_days, self.clock, token
-            )
-            if job.has_work(now):
-                by_location.setdefault(row.location_id, []).append(job)
+            name = zones.get(row.location_id)
+            if name is not None and _may_have_work(row, ends[name]):
+                by_location.setdefault(row.location_id, []).append(row)
         for queue in by_location.values():
-            queue.sort(key=lambda job: (job.behind_since(), job.trigger_id))
+            queue.sort(key=lambda row: (_behind_since(row), row.trigger_id))
         order = sorted(
             by_location,
-            key=lambda loc: (self._served.get(loc, 0), by_location[loc][0].behind_since(), loc),
+            key=lambda loc: (self._served.get(loc, 0), _behind_since(by_location[loc][0]), loc),
         )
         fair = interleave([by_location[loc] for loc in order])
-        return list(itertools.islice(fair, self.max_steps))
+        return [
+            _TriggerJob(
+                self.db, row, zones[row.location_id], self.retention_days, self.clock, token
+            )
+            for row in itertools.islice(fair, self.max_steps)
+        ]
 
     def _write(
         self,
@@ -240,6 +252,23 @@ class HistogramJob:
                     written[(job.location_id, job.trigger_id)] = hours
             zone_jobs.release_all(conn, token, locations)
         return written, failed
+
+
+def _behind_since(row: ProgressRow) -> int:
+    """The earliest instant whose hour needs computing (the planner's order)."""
+    first = row.first_event_ms if row.computed_until is None else row.computed_until
+    return first if row.dirty_from is None else min(first, row.dirty_from)
+
+
+def _may_have_work(row: ProgressRow, current_hour: int) -> bool:
+    """Whether a step may find work before `current_hour` (the start of the location's
+    current local hour): a mark to clear, or a first hour not computed that lies before
+    it (an instant before it is in an hour starting before it). The step itself finds
+    the exact span (`_TriggerJob._span`) and does nothing when there is none."""
+    if row.dirty_from is not None and row.computed_until is not None:
+        return True
+    first = row.first_event_ms if row.computed_until is None else row.computed_until
+    return first < current_hour
 
 
 @dataclass(frozen=True)
@@ -292,20 +321,6 @@ class _TriggerJob:
         self.retention_days = retention_days
         self.clock = clock
         self.token = token
-
-    def has_work(self, now: int) -> bool:
-        row = self.row
-        if row is None:
-            return False
-        pending_mark = row.dirty_from is not None and row.computed_until is not None
-        return pending_mark or self._span(row, now) is not None
-
-    def behind_since(self) -> int:
-        """The earliest instant whose hour needs computing (the planner's order)."""
-        assert self.row is not None
-        row = self.row
-        first = row.first_event_ms if row.computed_until is None else row.computed_until
-        return first if row.dirty_from is None else min(first, row.dirty_from)
 
     @property
     def key(self) -> tuple[int, str]:

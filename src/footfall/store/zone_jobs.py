@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_, bindparam, case, func, or_, select, update
 
+from footfall.store.db import placeholder
 from footfall.store.schema import triggers, zone_progress
 from footfall.store.zones import ProgressRow
 
@@ -54,18 +55,21 @@ def pending_progress(conn: Connection, now: int, bound: int) -> list[ProgressRow
     """Progress rows that may have work at `now` and are not held by a claim (another
     run's, or a failure's back-off): never computed, marked dirty, or computed to before
     `bound` (the latest start of the current local hour over every location's zone, so
-    this is a superset; the caller checks each row in its own zone)."""
-    p = zone_progress
-    rows = conn.execute(
-        select(*_PROGRESS).where(
-            or_(p.c.claimed_until.is_(None), p.c.claimed_until < now),
-            or_(
-                p.c.computed_until.is_(None),
-                p.c.dirty_from.is_not(None),
-                p.c.computed_until < bound,
-            ),
-        )
+    this is a superset; the caller checks each row in its own zone).
+
+    Straight to the driver: every pass reads this, one row per trigger with work."""
+    mark = placeholder(conn)
+    result = conn.exec_driver_sql(
+        "SELECT location_id, trigger_id, first_event_ms, dirty_from, change_seq, "
+        "computed_until FROM zone_progress "
+        f"WHERE (claimed_until IS NULL OR claimed_until < {mark}) "
+        "AND (computed_until IS NULL OR dirty_from IS NOT NULL "
+        f"OR computed_until < {mark})",
+        (now, bound),
     )
+    assert result.cursor is not None
+    rows = result.cursor.fetchall()
+    result.close()
     return [ProgressRow(*row) for row in rows]
 
 
