@@ -20,10 +20,12 @@ from sqlalchemy import func, select
 
 from footfall.domain.histogram import hour_start
 from footfall.domain.times import format_local, to_ms
+from footfall.services import revisions, webhooks
 from footfall.services.analytics import MAX_STEPS, HistogramJob
 from footfall.services.observability import read_gauges
+from footfall.store import revisions as revision_store
 from footfall.store.db import Database
-from footfall.store.schema import histograms
+from footfall.store.schema import histograms, webhook_deliveries
 from tests.conftest import make_site
 from tests.helpers import ingest_directly
 
@@ -157,3 +159,39 @@ def test_a_tenant_with_20000_zone_triggers_delays_a_normal_one_by_one_pass(db: D
     print(f"lag per location after pass 2: {lags}")
     assert lags[normal.location_id] == 0
     assert lags[crowded.location_id] > 0
+
+
+def test_revisions_of_a_crowded_location_delay_another_by_one_pass(db: Database) -> None:
+    """Announcements take the same turns: 500 revised hours of one location and one of
+    another, a pass of 20: the other one's is announced by the first pass."""
+    now = to_ms(datetime.now(UTC))
+    crowded, normal = make_site(db, name="Crowded"), make_site(db, name="Normal")
+    endpoints = {
+        site.location_id: webhooks.create_endpoint(
+            db, location_id=site.location_id, url="https://example.com/hook", kind="revisions"
+        ).id
+        for site in (crowded, normal)
+    }
+    old = hour_start(UTC, now) - 30 * 24 * HOUR
+    with db.write() as conn:  # the crowded location's marks are the oldest
+        revision_store.mark(
+            conn,
+            crowded.location_id,
+            "totals",
+            [("t-shelf", "cam-floor", old + k * HOUR, old + (k + 1) * HOUR) for k in range(500)],
+            now - 10 * 60_000,
+        )
+        revision_store.mark(
+            conn, normal.location_id, "totals", [("t-shelf", "cam-floor", old, old + HOUR)], now
+        )
+    later = now + revisions.SETTLE_MS
+    assert revisions.notify(db, clock=lambda: later, limit=20) == 20
+    with db.read() as conn:
+        sent: dict[int, int] = dict(
+            conn.execute(
+                select(webhook_deliveries.c.endpoint_id, func.count()).group_by(
+                    webhook_deliveries.c.endpoint_id
+                )
+            ).all()
+        )
+    assert sent == {endpoints[normal.location_id]: 1, endpoints[crowded.location_id]: 19}
