@@ -124,6 +124,8 @@ def test_database_gauges(db: Database, site: Site) -> None:
         "footfall_database_up": 1,
         "footfall_webhook_deliveries_pending": 2,  # one per batch, no dispatcher running
         "footfall_analytics_lag_seconds": (now - first_hour_end) / 1000,
+        # the one location
+        "footfall_analytics_location_lag_seconds": (now - first_hour_end) / 1000,
         "footfall_locations_online": 1,
     }
     # Ten minutes on, after the job has run (it runs every minute): another hour may have
@@ -131,6 +133,7 @@ def test_database_gauges(db: Database, site: Site) -> None:
     compute_histograms(db, clock=lambda: now + 10 * 60_000)
     later = gauges(now + 10 * 60_000)
     assert later["footfall_analytics_lag_seconds"] == 0
+    assert later["footfall_analytics_location_lag_seconds"] == 0
     assert later["footfall_locations_online"] == 0  # not seen for 10 minutes
 
 

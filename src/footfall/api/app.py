@@ -25,7 +25,7 @@ from footfall.domain.ingest import MAX_BODY_BYTES
 from footfall.domain.times import now_ms
 from footfall.forwarded import ForwardedClient
 from footfall.root import Database, new_database, server_services
-from footfall.services.analytics import compute_histograms
+from footfall.services.analytics import HistogramJob, HistogramRun
 from footfall.services.key_check import verify_server_key
 from footfall.services.occupancy import IdleResetAudit
 from footfall.services.retention import purge_expired_events
@@ -47,16 +47,19 @@ log = logging.getLogger("footfall.api")
 
 
 def _background_jobs(settings: Settings, db: Database) -> list[Job]:
+    histograms = HistogramJob(db, retention_days=settings.retention_days)
     return [
         # Occupancy and queue changes become webhook deliveries (coalesced to 1 per s).
         Job("metric-webhooks", 0.5, lambda: watch_metrics(db), initial_delay=0.5),
         # Every 5 s: a completed hour's histogram is readable well within 10 s, and a
         # backfill streaming into past hours is not recomputed more often than useful.
+        # Bounded passes, one after another while work is left (locations in turn).
         Job(
             "histograms",
             5.0,
-            lambda: compute_histograms(db, retention_days=settings.retention_days),
+            histograms.run_pass,
             initial_delay=0.5,
+            busy=lambda run: isinstance(run, HistogramRun) and run.more,
         ),
         # Idle resets of occupancy counters go into their audit trail (issue 17).
         Job("occupancy-audit", 5.0, IdleResetAudit(db).run, initial_delay=2.0),

@@ -8,7 +8,8 @@ every other secret). Everything exported:
   webhook attempt latencies) or, under `footfall serve --workers N`, their sum over every
   worker (prometheus_client's multiprocess mode, files in `PROMETHEUS_MULTIPROC_DIR`);
 - gauges read from the database at scrape time (`services.observability`), the same in
-  every process: `footfall_webhook_deliveries_pending`, `footfall_analytics_lag_seconds`,
+  every process: `footfall_webhook_deliveries_pending`, `footfall_analytics_lag_seconds`
+  (and `footfall_analytics_location_lag_seconds` per location),
   `footfall_locations_online`, and `footfall_database_up` (0 when it could not be read);
 - the business figures, also read at scrape time (`services.live_figures`): every
   occupancy counter's `footfall_occupancy` and `footfall_occupancy_capacity`, every queue's
@@ -74,6 +75,16 @@ class DatabaseCollector(Collector):
             "(histogram) job ended, over every Zone trigger (0: up to date).",
             value=values.histogram_job_lag_seconds,
         )
+        per_location = GaugeMetricFamily(
+            "footfall_analytics_location_lag_seconds",
+            "How long ago the oldest completed local hour not yet computed by the histogram "
+            "job ended, per location, over its Zone triggers (0: up to date). One series per "
+            "location that has had a zone event.",
+            labels=["location_id"],
+        )
+        for location_id, lag in sorted(values.lag_by_location.items()):
+            per_location.add_metric([str(location_id)], lag)
+        yield per_location
         yield GaugeMetricFamily(
             "footfall_locations_online",
             "Locations whose agent called the ingest API in the last 5 minutes.",

@@ -8,13 +8,16 @@ replay with the open stays stored at the latest hour end before that, and writes
 hour up to the start of the current one. Replaying is causal — an event at time t changes
 nothing before t — so this equals a replay of the whole history.
 
-Robustness (issue 12):
-- Each trigger is claimed (`store.zones.claim_trigger`), computed and written on its own:
+Robustness and fairness:
+- Each trigger is claimed (`store.zone_jobs.claim_all`), computed and written on its own:
   exactly one run in any process works on it at a time, and a run whose claim lapsed
   writes nothing. A trigger that fails is logged with its id and retried after
   `RETRY_MS`, never blocking the others (its write is a savepoint of its own).
-- Work is bounded: at most `STEP_HOURS` hours of a trigger are read and computed per
-  step; each round of steps is written in one short transaction that renews the claims.
+- Work is bounded and written as it goes: a pass (`HistogramJob.run_pass`) takes at most
+  `MAX_STEPS` triggers, one step (at most `STEP_HOURS` hours) of each, computed and
+  written within about `BUDGET_S`, and commits them before the next pass plans again.
+- Locations go in turn, so one location's backlog delays another's histograms by at
+  most one pass (see `HistogramJob`).
 - Hours need not be whole quarter-hours apart from UTC's (a `+05:07` zone, local mean
   time): the sweep runs over the union of quarter-hour and local-hour boundaries, and
   both hours and quarters are unions of its spans.
@@ -30,6 +33,7 @@ from __future__ import annotations
 import itertools
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -38,6 +42,7 @@ from functools import lru_cache
 import msgspec
 from sqlalchemy import Connection
 
+from footfall.domain.fair_order import interleave
 from footfall.domain.histogram import Histogram, hour_start, hourly_histograms
 from footfall.domain.histogram import local_hours as _local_hours
 from footfall.domain.stays import parse_snapshot, replay, snapshot_json
@@ -45,17 +50,32 @@ from footfall.domain.times import MS_PER_HOUR, now_ms, parse_zone
 from footfall.domain.zone_stats import MS_PER_QUARTER, QuarterStats, merge_spans, quarter_stats
 from footfall.services import revisions
 from footfall.store import locations as location_store
+from footfall.store import zone_jobs
 from footfall.store import zones as zone_store
 from footfall.store.db import Database
 from footfall.store.zones import HistogramRow, ProgressRow
 
-__all__ = ["LEASE_MS", "RETRY_MS", "STEP_HOURS", "HistogramRun", "compute_histograms"]
+__all__ = [
+    "BUDGET_S",
+    "LEASE_MS",
+    "MAX_STEPS",
+    "RETRY_MS",
+    "STEP_HOURS",
+    "HistogramJob",
+    "HistogramRun",
+    "compute_histograms",
+]
 
 log = logging.getLogger("footfall.histograms")
 
 STEP_HOURS = 24  # hours computed per step: a day of a busy zone is ~100k events
 LEASE_MS = 120_000  # a step takes well under a second; renewed by every step
 RETRY_MS = 60_000  # a trigger that failed is left alone this long
+# A pass takes at most MAX_STEPS triggers (its claim and its write stay short statement
+# sets) and stops once computing and writing would pass BUDGET_S: another location's new
+# work then waits about a second, and a crash loses at most that.
+MAX_STEPS = 256
+BUDGET_S = 1.0
 _MS_PER_DAY = 86_400_000
 _ENCODER = msgspec.json.Encoder()
 
@@ -66,47 +86,154 @@ def _json(value: object) -> str:
 
 @dataclass(frozen=True)
 class HistogramRun:
-    triggers: int
+    triggers: int  # triggers with hours written
     hours: int
     failed: int = 0
+    steps: int = 0  # trigger steps taken (one step: up to STEP_HOURS hours of one trigger)
+    more: bool = False  # one pass only: work was found, so another pass may find more
 
 
-def compute_histograms(
-    db: Database, *, retention_days: float | None = None, clock: Callable[[], int] = now_ms
-) -> HistogramRun:
-    """One pass of the job over every Zone trigger with work to do.
+class HistogramJob:
+    """The histogram job of one process, one bounded pass at a time (`run_pass`).
 
-    It claims every such trigger in one transaction, then goes round them: each round
-    computes one step of each (outside any transaction) and writes the round in one
-    transaction, each trigger in a savepoint of its own, so a failure rolls back only that
-    trigger's step. Few commits (each is an fsync on SQLite), bounded memory.
+    A pass plans from the database (the triggers with work, not claimed elsewhere),
+    takes at most `max_steps` of them in a fair order (`_plan`), claims them, computes
+    one step of each (outside any transaction) while the computing so far plus writing
+    them (at the cost per step the previous pass measured) fits in `budget_s`, and
+    writes them in one transaction (each trigger in a savepoint of its own, so a failure
+    rolls back only that trigger's step), releasing every claim. A crash loses at most
+    that pass; a second process skips what this one holds.
+
+    Fairness: locations go in turn (`domain.fair_order.interleave`): the ones this job
+    served longest ago first, then the furthest behind; within a location its furthest-
+    behind triggers first. So a location with 20,000 triggers to catch up on takes one
+    slot per round like any other, and another location's histograms wait one pass.
     """
-    with db.read() as conn:
-        progress = zone_store.load_progress(conn)
-        zones = {loc.id: loc.timezone for loc in location_store.list_locations(conn)}
-    token = secrets.token_hex(8)
-    jobs = [
-        _TriggerJob(db, row, zones[row.location_id], retention_days, clock, token)
-        for row in progress
-        if row.location_id in zones
-    ]
-    jobs = [job for job in jobs if job.has_work(clock())]
-    if not jobs:
-        return HistogramRun(0, 0)
-    now = clock()
-    with db.write() as conn:
-        jobs = [job for job in jobs if job.claim(conn, now)]
-    written: dict[tuple[int, str], int] = {}
-    failed = 0
-    while jobs:
-        steps = [(job, job.next_step()) for job in jobs]
-        now = clock()
-        with db.write() as conn:
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        retention_days: float | None = None,
+        clock: Callable[[], int] = now_ms,
+        max_steps: int = MAX_STEPS,
+        budget_s: float | None = BUDGET_S,
+    ) -> None:
+        self.db = db
+        self.retention_days = retention_days
+        self.clock = clock
+        self.max_steps = max_steps
+        self.budget_s = budget_s
+        self._passes = 0
+        self._write_s = 0.0  # seconds to write one step, as the last pass measured
+        self._served: dict[int, int] = {}  # location id -> the pass that last served it
+
+    def run_until_idle(self) -> HistogramRun:
+        """Passes until one finds nothing to do (tests, benchmarks, the CLI)."""
+        written: dict[tuple[int, str], int] = {}
+        failed = steps = 0
+        while True:
+            done = self._pass()
+            for key, hours in done.written.items():
+                written[key] = written.get(key, 0) + hours
+            failed += done.failed
+            steps += done.steps
+            if not done.planned:
+                return HistogramRun(len(written), sum(written.values()), failed, steps)
+
+    def run_pass(self) -> HistogramRun:
+        done = self._pass()
+        return HistogramRun(
+            len(done.written),
+            sum(done.written.values()),
+            done.failed,
+            done.steps,
+            more=done.planned > 0,
+        )
+
+    def _pass(self) -> _PassResult:
+        self._passes += 1
+        now = self.clock()
+        token = secrets.token_hex(8)
+        planned = self._plan(now, token)
+        if not planned:
+            return _PassResult({}, 0, 0, 0)
+        with self.db.write() as conn:
+            taken = zone_jobs.claim_all(
+                conn, sorted(job.key for job in planned), token, now, now + LEASE_MS
+            )
+        rows = {(row.location_id, row.trigger_id): row for row in taken}
+        jobs = [job for job in planned if job.take(rows.get(job.key))]
+        steps: list[tuple[_TriggerJob, _Step | _Failed | None]] = []
+        started = time.perf_counter()
+        with self.db.read() as conn:  # one snapshot for the pass: the claims keep it current
+            channels = zone_jobs.channels_of(conn, [job.key for job in jobs])
+            for job in jobs:
+                if steps and self._spent(time.perf_counter() - started, len(steps) + 1):
+                    break  # the rest is released below, for the next pass
+                steps.append((job, job.next_step(conn, channels.get(job.key, ""))))
+        started = time.perf_counter()
+        written, failed = self._write(token, jobs, steps)
+        if steps:  # what writing a step costs here, learned as the job goes
+            self._write_s = (time.perf_counter() - started) / len(steps)
+        for job, _ in steps:
+            self._served[job.location_id] = self._passes
+        return _PassResult(written, failed, len(steps), len(planned))
+
+    def _spent(self, computing_s: float, steps: int) -> bool:
+        """Whether `steps` steps would take the pass past its budget: the computing done
+        so far plus writing them all, at the cost the last pass measured."""
+        return self.budget_s is not None and computing_s + steps * self._write_s > self.budget_s
+
+    def _plan(self, now: int, token: str) -> list[_TriggerJob]:
+        """The triggers this pass takes, in the fair order (see the class doc). Cheap per
+        row: a location with 20,000 triggers is planned at every pass."""
+        with self.db.read() as conn:
+            zones = {loc.id: loc.timezone for loc in location_store.list_locations(conn)}
+            ends = {name: hour_start(parse_zone(name), now) for name in set(zones.values())}
+            bound = max(ends.values(), default=now)
+            rows = zone_jobs.pending_progress(conn, now, bound)
+        by_location: dict[int, list[ProgressRow]] = {}
+        for row in rows:
+            name = zones.get(row.location_id)
+            if name is not None and _may_have_work(row, ends[name]):
+                by_location.setdefault(row.location_id, []).append(row)
+        for queue in by_location.values():
+            queue.sort(key=lambda row: (_behind_since(row), row.trigger_id))
+        order = sorted(
+            by_location,
+            key=lambda loc: (self._served.get(loc, 0), _behind_since(by_location[loc][0]), loc),
+        )
+        fair = interleave([by_location[loc] for loc in order])
+        return [
+            _TriggerJob(
+                self.db, row, zones[row.location_id], self.retention_days, self.clock, token
+            )
+            for row in itertools.islice(fair, self.max_steps)
+        ]
+
+    def _write(
+        self,
+        token: str,
+        jobs: list[_TriggerJob],
+        steps: list[tuple[_TriggerJob, _Step | _Failed | None]],
+    ) -> tuple[dict[tuple[int, str], int], int]:
+        """The pass's one write: every step still ours, each in a savepoint; then every
+        claim goes."""
+        written: dict[tuple[int, str], int] = {}
+        failed = 0
+        now = self.clock()
+        locations = sorted({job.location_id for job in jobs})
+        with self.db.write() as conn:
             zones_now = {  # locked: new ids in commit order, and no zone change meanwhile
                 location_id: zone_store.lock_location(conn, location_id)
-                for location_id in sorted({job.location_id for job in jobs})
+                for location_id in sorted({job.location_id for job, _ in steps})
             }
+            # A claim that lapsed and was taken over belongs to the other run now.
+            ours = zone_jobs.held(conn, token, locations)
             for job, step in steps:
+                if job.key not in ours:
+                    continue
                 try:
                     with conn.begin_nested():
                         hours = job.apply(conn, step, now, zones_now[job.location_id])
@@ -121,10 +248,41 @@ def compute_histograms(
                     failed += 1
                     continue
                 if hours:
-                    key = (job.location_id, job.trigger_id)
-                    written[key] = written.get(key, 0) + hours
-        jobs = [job for job in jobs if not job.finished]
-    return HistogramRun(len(written), sum(written.values()), failed)
+                    written[(job.location_id, job.trigger_id)] = hours
+            zone_jobs.release_all(conn, token, locations)
+        return written, failed
+
+
+def _behind_since(row: ProgressRow) -> int:
+    """The earliest instant whose hour needs computing (the planner's order)."""
+    first = row.first_event_ms if row.computed_until is None else row.computed_until
+    return first if row.dirty_from is None else min(first, row.dirty_from)
+
+
+def _may_have_work(row: ProgressRow, current_hour: int) -> bool:
+    """Whether a step may find work before `current_hour` (the start of the location's
+    current local hour): a mark to clear, or a first hour not computed that lies before
+    it (an instant before it is in an hour starting before it). The step itself finds
+    the exact span (`_TriggerJob._span`) and does nothing when there is none."""
+    if row.dirty_from is not None and row.computed_until is not None:
+        return True
+    first = row.first_event_ms if row.computed_until is None else row.computed_until
+    return first < current_hour
+
+
+@dataclass(frozen=True)
+class _PassResult:
+    written: dict[tuple[int, str], int]  # (location, trigger) -> hours written
+    failed: int
+    steps: int
+    planned: int  # triggers the pass planned to take (0: nothing left to do)
+
+
+def compute_histograms(
+    db: Database, *, retention_days: float | None = None, clock: Callable[[], int] = now_ms
+) -> HistogramRun:
+    """Bring every Zone trigger up to date: bounded passes until none finds work."""
+    return HistogramJob(db, retention_days=retention_days, clock=clock).run_until_idle()
 
 
 @dataclass(frozen=True)
@@ -162,72 +320,54 @@ class _TriggerJob:
         self.retention_days = retention_days
         self.clock = clock
         self.token = token
-        self.finished = False
 
-    def has_work(self, now: int) -> bool:
-        row = self.row
-        if row is None:
-            return False
-        pending_mark = row.dirty_from is not None and row.computed_until is not None
-        return pending_mark or self._span(row, now) is not None
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.location_id, self.trigger_id)
 
-    def claim(self, conn: Connection, now: int) -> bool:
-        """Take the trigger (unless another run holds it) and re-read its progress."""
-        if not zone_store.claim_trigger(
-            conn, self.location_id, self.trigger_id, self.token, now, now + LEASE_MS
-        ):
-            return False
-        self.row = zone_store.progress_of(conn, self.location_id, self.trigger_id)
-        return self.row is not None
+    def take(self, row: ProgressRow | None) -> bool:
+        """The pass claimed the trigger (`row`: its progress read after the claim), or
+        not (None: another run holds it)."""
+        self.row = row
+        return row is not None
 
     def release(self, conn: Connection, *, retry_at: int | None = None) -> None:
         """Give the trigger up; with `retry_at`, no run takes it again before then."""
-        self.finished = True
         zone_store.release_claim(
             conn, self.location_id, self.trigger_id, self.token, retry_at=retry_at
         )
 
-    def next_step(self) -> _Step | _Failed | None:
+    def next_step(self, conn: Connection, channel_id: str) -> _Step | _Failed | None:
         """Compute the next step (reading, outside any transaction); None: nothing to do."""
         assert self.row is not None
         span = self._span(self.row, self.clock())
         if span is None:
             return None
         try:
-            return self._compute(self.row, *span)
+            return self._compute(conn, channel_id, self.row, *span)
         except Exception as exc:  # a poisoned trigger must not stop the others
             return _Failed(exc)
 
     def apply(
         self, conn: Connection, step: _Step | _Failed | None, now: int, zone_now: str | None
     ) -> int:
-        """In the round's transaction: write the step if the claim is still ours and the
-        location's zone (`zone_now`, read under its lock) is unchanged; returns the hours
-        written."""
+        """In the pass's transaction, the claim still ours: write the step if the
+        location's zone (`zone_now`, read under its lock) is unchanged (else the change
+        restarted the trigger in the new zone); returns the hours written."""
         if isinstance(step, _Failed):
             raise step.error
-        if not zone_store.hold_claim(
-            conn, self.location_id, self.trigger_id, self.token, now + LEASE_MS
-        ):
-            self.finished = True  # lapsed and taken over: the other run owns it now
-            return 0
         row = self.row
         if zone_now != self.zone_name or row is None:
-            self.release(conn)  # the change restarted the trigger in the new zone
             return 0
         if step is None:
             if row.dirty_from is not None and row.computed_until is not None:
                 # Only hours not complete yet were touched: nothing to recompute.
                 zone_store.finish_progress(conn, row, row.computed_until, clean=True)
-            self.release(conn)
             return 0
         revised = zone_store.write_histograms(conn, self.location_id, step.hours, now)
         revisions.mark_histograms(conn, self.location_id, revised, now)
         zone_store.write_quarters(conn, self.location_id, self.trigger_id, step.stats)
         zone_store.finish_progress(conn, row, step.until, clean=True)
-        self.row = zone_store.progress_of(conn, self.location_id, self.trigger_id)
-        if not self.has_work(now):
-            self.release(conn)
         return len(step.hours)
 
     def _span(self, row: ProgressRow, now: int) -> tuple[int, int] | None:
@@ -253,21 +393,21 @@ class _TriggerJob:
         hours = local_hours(zone, start, min(target_end, start + STEP_HOURS * MS_PER_HOUR))
         return start, hours[-1][1]
 
-    def _compute(self, row: ProgressRow, start: int, end: int) -> _Step:
+    def _compute(
+        self, conn: Connection, channel_id: str, row: ProgressRow, start: int, end: int
+    ) -> _Step:
         first_hour = hour_start(self.zone, row.first_event_ms)
-        with self.db.read() as conn:
-            # Before the first hour nothing was open; later, the stored snapshot says what
-            # was, at the end of the hour it was taken at (replayed from there).
-            snapshot = (
-                zone_store.snapshot_at(conn, self.location_id, self.trigger_id, start)
-                if start > first_hour
-                else None
-            )
-            replay_from = start if snapshot is None else snapshot.at
-            stored = zone_store.read_zone_events(
-                conn, self.location_id, self.trigger_id, replay_from, end
-            )
-            trigger = location_store.load_triggers(conn, self.location_id).get(self.trigger_id)
+        # Before the first hour nothing was open; later, the stored snapshot says what
+        # was, at the end of the hour it was taken at (replayed from there).
+        snapshot = (
+            zone_store.snapshot_at(conn, self.location_id, self.trigger_id, start)
+            if start > first_hour
+            else None
+        )
+        replay_from = start if snapshot is None else snapshot.at
+        stored = zone_store.read_zone_events(
+            conn, self.location_id, self.trigger_id, replay_from, end
+        )
         opened = parse_snapshot(snapshot.open_stays) if snapshot is not None else {}
         stays = replay(stored, open_at_start=opened, horizon_ms=end)
         hours = local_hours(self.zone, start, end)
@@ -276,7 +416,6 @@ class _TriggerJob:
         whole = _whole_quarters(replay_from, end)
         # Usually the spans are the quarters themselves (hours start on quarter-hours).
         by_quarter = swept if whole == spans else merge_spans(whole, swept)
-        channel_id = trigger.channel_id if trigger is not None else ""
         return _Step(
             hours=[_row(self.trigger_id, channel_id, h) for h in merge_spans(hours, swept)],
             stats=quarter_stats(by_quarter),

@@ -5,6 +5,9 @@ of `/readyz`. Both read only; every server process sharing the database answers 
   its oldest local hour that the job has never computed ended (0 when every completed hour
   is computed). Recomputations of hours already computed (late events) are not lag: their
   events may be days old by design.
+- `footfall_analytics_location_lag_seconds{location_id}`: the same, per location (over its own
+  Zone triggers), so a location whose backlog is long shows as itself and the others
+  show that they are not waiting behind it.
 - `footfall_locations_online`: locations whose agent called the ingest API within the last
   5 minutes (as the dashboard's "online").
 """
@@ -13,7 +16,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import tzinfo
 from functools import cache
 
 from sqlalchemy import text
@@ -21,9 +25,8 @@ from sqlalchemy import text
 from footfall.domain.histogram import hour_start, local_hours
 from footfall.domain.times import now_ms, parse_zone
 from footfall.services.dashboard import ONLINE_WITHIN_MS
-from footfall.store import gauges
+from footfall.store import gauges, zone_jobs
 from footfall.store import locations as location_store
-from footfall.store import zones as zone_store
 from footfall.store.db import Database
 from footfall.store.migrate import current_revision, head_revision
 
@@ -37,6 +40,9 @@ class Gauges:
     webhook_deliveries_pending: int
     histogram_job_lag_seconds: float
     locations_online: int
+    # location id -> its own lag (as above, over its Zone triggers only): one entry per
+    # location that has ever had a zone event, 0 for those up to date.
+    lag_by_location: dict[int, float] = field(default_factory=dict)
 
 
 def read_gauges(db: Database, *, clock: Callable[[], int] = now_ms) -> Gauges:
@@ -44,25 +50,30 @@ def read_gauges(db: Database, *, clock: Callable[[], int] = now_ms) -> Gauges:
     with db.read() as conn:
         pending = gauges.pending_deliveries(conn)
         online = gauges.locations_seen_since(conn, now - ONLINE_WITHIN_MS)
-        progress = zone_store.load_progress(conn)
+        progress = zone_jobs.location_progress(conn)
         places = {loc.id: loc.timezone for loc in location_store.list_locations(conn)}
-    lag_ms = 0
     zones = {name: parse_zone(name) for name in set(places.values())}
-    for row in progress:
-        name = places.get(row.location_id)
-        if name is None:
-            continue
-        zone = zones[name]
-        first_missing = (
-            row.computed_until
-            if row.computed_until is not None
-            else hour_start(zone, row.first_event_ms)
-        )
-        if first_missing >= hour_start(zone, now):
-            continue  # every completed hour is computed
-        _, ended = local_hours(zone, first_missing, first_missing + 1)[0]
-        lag_ms = max(lag_ms, now - ended)
-    return Gauges(pending, lag_ms / 1000, online)
+    lags = {
+        row.location_id: _lag_ms(row, zones[places[row.location_id]], now) / 1000
+        for row in progress
+        if row.location_id in places
+    }
+    return Gauges(pending, max(lags.values(), default=0.0), online, lags)
+
+
+def _lag_ms(row: zone_jobs.LocationProgress, zone: tzinfo, now: int) -> int:
+    """How long ago the location's oldest never-computed hour ended (0: none is left).
+    The earliest missing hour gives the largest lag, as hour ends grow with hour starts."""
+    candidates = [] if row.oldest_computed_until is None else [row.oldest_computed_until]
+    if row.oldest_uncomputed_event is not None:
+        candidates.append(hour_start(zone, row.oldest_uncomputed_event))
+    if not candidates:
+        return 0
+    first_missing = min(candidates)
+    if first_missing >= hour_start(zone, now):
+        return 0  # every completed hour is computed
+    _, ended = local_hours(zone, first_missing, first_missing + 1)[0]
+    return max(0, now - ended)
 
 
 @cache

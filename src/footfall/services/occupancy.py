@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from footfall.domain.fair_order import interleave
 from footfall.domain.occupancy import (
     LOOKBACK_MS,
     IdleReset,
@@ -398,7 +399,12 @@ class IdleResetAudit:
         with self.db.read() as conn:
             counters = [c for c in store.list_counters(conn) if c.max_idle_ms is not None]
             zones = {loc.id: loc.timezone for loc in location_store.list_locations(conn)}
+        by_location: dict[int, list[CounterRow]] = {}
         for counter in counters:
+            by_location.setdefault(counter.location_id, []).append(counter)
+        # Locations in turn, each counter its own transaction: a location with many
+        # counters does not hold the others back until all of its own are audited.
+        for counter in interleave(list(by_location.values())):
             now = self.clock()
             if self._failing.get(counter.id, 0) > now or counter.location_id not in zones:
                 continue

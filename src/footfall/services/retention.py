@@ -5,7 +5,7 @@
   retention period by less than a week and no mass DELETE ever runs. The same run creates
   the partitions of this week and the next ahead, so ingest never has to.
 - SQLite: deletes in small chunks, each its own short transaction, so ingest is never
-  blocked for long on the single writer.
+  blocked for long on the single writer; locations take a chunk each in turn.
 
 Ingest refuses events older than the cutoff (SPEC §3), so nothing purged comes back.
 """
@@ -60,11 +60,14 @@ def purge_expired_events(
     with db.read() as conn:
         location_ids = location_store.location_ids(conn)
     purged = 0
-    for location_id in location_ids:
-        while True:
+    left = list(location_ids)
+    while left:  # a chunk of each location in turn: a huge backlog is worked off in rounds
+        still = []
+        for location_id in left:
             with db.write() as conn:
                 deleted = event_store.purge_location_before(conn, location_id, cutoff, chunk)
             purged += deleted
-            if deleted < chunk:
-                break
+            if deleted == chunk:
+                still.append(location_id)
+        left = still
     return purged

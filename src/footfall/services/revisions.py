@@ -18,8 +18,10 @@ change; for ranges of final hours it is exactly the revised ones.
 Announcements (`notify`, a background job): a pending revision is announced once it has
 been quiet for `SETTLE_MS`, or `MAX_DELAY_MS` after it first became pending (a backlog
 streaming in for one hour is one delivery, a steady trickle one per 5 minutes), with the
-latest `revised_at`: one delivery per (trigger, kind, hour) per burst and endpoint. The
-pick locks the marks (PostgreSQL `FOR UPDATE SKIP LOCKED`: a second process skips them),
+latest `revised_at`: one delivery per (trigger, kind, hour) per burst and endpoint. A
+pass takes at most `limit` marks, an equal share from each location with due marks
+(the longest waiting first), so a location with thousands delays the others by one
+pass. The pick locks the marks (PostgreSQL `FOR UPDATE SKIP LOCKED`: a second process skips them),
 the deliveries and the cleared mark commit together (a crash mid-run leaves it pending,
 never doubled), and a mark that fails (a poisoned row) is logged and retried after
 `RETRY_MS` in a savepoint of its own while the others go on.
@@ -159,9 +161,9 @@ def notify(
             return 0
     created = 0
     with db.write() as conn:
-        items = store.due(
-            conn, now, settle_ms=settle_ms, max_delay_ms=max_delay_ms, limit=limit, lock=True
-        )
+        # Locations in turn: each due location gets an equal share of the pass, so one
+        # with thousands of revised hours delays another's announcements by one pass.
+        items = _fair_pick(conn, now, settle_ms, max_delay_ms, limit)
         zones: dict[int, tzinfo | None] = {}
         endpoints: dict[int, list[EndpointRow]] = {}
         for item in items:
@@ -180,6 +182,38 @@ def notify(
                 )
                 store.back_off(conn, item, now + RETRY_MS)
     return created
+
+
+def _fair_pick(
+    conn: Connection, now: int, settle_ms: int, max_delay_ms: int, limit: int
+) -> list[Revision]:
+    """Up to `limit` due marks: an equal share of each due location's oldest, then what a
+    share left unused goes to the locations that had more, in the same order."""
+    places = store.due_locations(
+        conn, now, settle_ms=settle_ms, max_delay_ms=max_delay_ms, limit=limit
+    )
+    share = max(1, limit // max(1, len(places)))
+    picked: dict[tuple[int, str, str, int], Revision] = {}
+    for first_round in (True, False):
+        for location_id in places:
+            left = limit - len(picked)
+            if left <= 0:
+                break
+            # A location's oldest again, then up to `left` more of it (own locks are
+            # not skipped, so the first round's come back first).
+            for item in store.due(
+                conn,
+                now,
+                settle_ms=settle_ms,
+                max_delay_ms=max_delay_ms,
+                limit=share if first_round else share + left,
+                lock=True,
+                location_id=location_id,
+            ):
+                key = (item.location_id, item.kind, item.trigger_id, item.hour)
+                if key not in picked and len(picked) < limit:
+                    picked[key] = item
+    return list(picked.values())
 
 
 def _announce(

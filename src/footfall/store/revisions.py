@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Row, and_, func, or_, select, update
 
 from footfall.store import upserts
 from footfall.store.schema import revisions
@@ -115,6 +115,31 @@ def _revision(row: Row[int, str, str, int, int, str, int]) -> Revision:
     return Revision(*row)
 
 
+def _due_where(now: int, settle_ms: int, max_delay_ms: int) -> list[ColumnElement[bool]]:
+    r = revisions
+    return [
+        r.c.pending_since.is_not(None),
+        or_(r.c.revised_at <= now - settle_ms, r.c.pending_since <= now - max_delay_ms),
+        or_(r.c.retry_at.is_(None), r.c.retry_at <= now),
+    ]
+
+
+def due_locations(
+    conn: Connection, now: int, *, settle_ms: int, max_delay_ms: int, limit: int
+) -> list[int]:
+    """The locations with marks `due` would return, the longest waiting first."""
+    r = revisions
+    oldest = func.min(r.c.pending_since)
+    query = (
+        select(r.c.location_id)
+        .where(*_due_where(now, settle_ms, max_delay_ms))
+        .group_by(r.c.location_id)
+        .order_by(oldest, r.c.location_id)
+        .limit(limit)
+    )
+    return [int(location) for location in conn.execute(query).scalars()]
+
+
 def due(
     conn: Connection,
     now: int,
@@ -123,18 +148,18 @@ def due(
     max_delay_ms: int,
     limit: int,
     lock: bool = False,
+    location_id: int | None = None,
 ) -> list[Revision]:
     """Pending marks quiet for `settle_ms` (or pending for `max_delay_ms`), not backing
-    off, oldest first; with `lock`, locked for this transaction (PostgreSQL), skipping
-    those another transaction holds."""
+    off, oldest first (of one location, with `location_id`); with `lock`, locked for
+    this transaction (PostgreSQL), skipping those another transaction holds."""
     r = revisions
+    where = _due_where(now, settle_ms, max_delay_ms)
+    if location_id is not None:
+        where.append(r.c.location_id == location_id)
     query = (
         select(*_COLUMNS)
-        .where(
-            r.c.pending_since.is_not(None),
-            or_(r.c.revised_at <= now - settle_ms, r.c.pending_since <= now - max_delay_ms),
-            or_(r.c.retry_at.is_(None), r.c.retry_at <= now),
-        )
+        .where(*where)
         .order_by(r.c.pending_since, r.c.location_id, r.c.kind, r.c.trigger_id, r.c.hour)
         .limit(limit)
     )

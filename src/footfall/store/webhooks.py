@@ -2,8 +2,10 @@
 
 Claiming is the heart of it: `claim_next` picks an endpoint's oldest due delivery and,
 in the same statement set, pushes its `next_attempt_at` past the attempt's timeout (the
-lease). On PostgreSQL the pick is `FOR UPDATE SKIP LOCKED`, so dispatchers in several
-processes never take the same delivery; on SQLite the write transaction serialises them.
+lease). It first locks the endpoint's row (PostgreSQL `FOR UPDATE SKIP LOCKED`; on SQLite
+the write transaction serialises) and claims nothing while another delivery of the
+endpoint holds an unexpired lease: dispatchers in several processes never take the same
+delivery, and never have two attempts to one endpoint in flight at once.
 A dispatcher that dies mid-attempt leaves a lease that simply expires: the delivery is
 attempted again, with the same `webhook-id`.
 
@@ -241,8 +243,37 @@ def due_endpoints(conn: Connection, now: int) -> list[tuple[int, int, int]]:
 def claim_next(
     conn: Connection, location_id: int, endpoint_id: int, now: int, lease_ms: int
 ) -> Claimed | None:
-    """Take the endpoint's oldest due pending delivery for one attempt (see module doc)."""
+    """Take the endpoint's oldest due pending delivery for one attempt (see module doc),
+    unless an attempt to the endpoint is in flight: one at a time per endpoint, in every
+    process together, so a receiver sees them in order and never two at once.
+
+    The endpoint's row is the lock: taken first (PostgreSQL `FOR UPDATE SKIP LOCKED`: a
+    process finding another one claiming for the endpoint gives up at once, and the poll
+    comes back; SQLite's write transaction serialises), then an unexpired lease on any of
+    its deliveries means one is in flight. Leases expire, so a dead process blocks the
+    endpoint no longer than its lease.
+    """
     d, e = webhook_deliveries, webhook_endpoints
+    endpoint = select(e.c.id).where(
+        e.c.location_id == location_id, e.c.id == endpoint_id, e.c.enabled == 1
+    )
+    if conn.dialect.name == "postgresql":
+        endpoint = endpoint.with_for_update(skip_locked=True)
+    if conn.execute(endpoint).one_or_none() is None:
+        return None  # disabled, gone, or another process is claiming for it right now
+    in_flight = (
+        select(d.c.id)
+        .where(
+            d.c.location_id == location_id,
+            d.c.endpoint_id == endpoint_id,
+            d.c.status == "pending",
+            d.c.claim_token.is_not(None),
+            d.c.next_attempt_at > now,
+        )
+        .limit(1)
+    )
+    if conn.execute(in_flight).first() is not None:
+        return None
     pick = (
         select(d.c.location_id, d.c.id)
         .where(
@@ -254,8 +285,6 @@ def claim_next(
         .order_by(d.c.next_attempt_at, d.c.id)
         .limit(1)
     )
-    if conn.dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
     found = conn.execute(pick).one_or_none()
     if found is None:
         return None
