@@ -482,6 +482,13 @@ def demo(
 @app.command()
 def bench(
     quick: Annotated[bool, typer.Option("--quick", help="Smaller data, fewer repeats.")] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Quick scale; exit 1 if a ratio target is missed twice (docs/benchmarks.md).",
+        ),
+    ] = False,
     postgresql: Annotated[
         str | None,
         typer.Option(
@@ -492,8 +499,12 @@ def bench(
     ] = None,
 ) -> None:
     """Run every benchmark and print one table, each figure beside its same-run baseline."""
-    from footfall.benchmarks.suite import run_all
+    from footfall.benchmarks.suite import check_all, run_all
 
+    if check:
+        if check_all(postgresql_url=postgresql):
+            raise typer.Exit(1)
+        return
     run_all(quick=quick, postgresql_url=postgresql)
 
 
