@@ -317,9 +317,10 @@ def run(url: str | None, quick: bool = False) -> list[Row]:
     ]
     repeat = 60 if quick else 200
     env = {"FOOTFALL_SECRET_KEY": secret_key}
-    small = queries.measure(100_000, repeat, db_url=url, env=env, filler=fill_by_copy)
     for size in (1_000_000,) if quick else (1_000_000, 10_000_000):
-        large = queries.measure(size, repeat, db_url=url, env=env, filler=fill_by_copy)
+        small, large = queries.measure_pair(
+            100_000, size, repeat, db_url=url, env=env, filler=fill_by_copy
+        )
         p50 = large["totals"][0]
         rows.append(
             Row(

@@ -17,7 +17,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -120,30 +120,36 @@ def fill(db_url: str, location_id: int, count: int) -> None:
         db.dispose()
 
 
-def latencies(call: Callable[[], object], repeat: int) -> tuple[float, float]:
-    """p50 and p95 in milliseconds, after a short warm-up."""
-    for _ in range(5):
-        call()
-    samples = []
+def sample(calls: dict[str, Callable[[], object]], repeat: int) -> dict[str, tuple[float, float]]:
+    """p50 and p95 in milliseconds of each call, after a short warm-up. The calls take
+    turns, one request each, so a burst of the neighbours' work on this shared machine
+    falls on every figure alike rather than on whichever was being measured then."""
+    for call in calls.values():
+        for _ in range(5):
+            call()
+    samples: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    cuts = statistics.quantiles(samples, n=20)
-    return statistics.median(samples), cuts[18]
+        for name, call in calls.items():
+            started = time.perf_counter()
+            call()
+            samples[name].append((time.perf_counter() - started) * 1000)
+    out = {}
+    for name, taken in samples.items():
+        out[name] = (statistics.median(taken), statistics.quantiles(taken, n=20)[18])
+    return out
 
 
-def measure(
+@contextmanager
+def serving(
     count: int,
-    repeat: int,
     *,
     db_url: str | None = None,
     env: dict[str, str] | None = None,
     filler: Filler = fill,
-) -> dict[str, tuple[float, float]]:
-    """p50/p95 of each request with `count` events stored (by `filler`): in a fresh SQLite
-    file, or in a scratch database on the PostgreSQL server of `db_url` (with the
-    server's `env`)."""
+) -> Iterator[dict[str, Callable[[], object]]]:
+    """The requests to time with `count` events stored (by `filler`) behind a running
+    server: in a fresh SQLite file (then also the page's plain path), or in a scratch
+    database on the PostgreSQL server of `db_url` (with the server's `env`)."""
     with ExitStack() as stack:
         if db_url is None:
             tmp = stack.enter_context(tempfile.TemporaryDirectory())
@@ -154,43 +160,50 @@ def measure(
             url = stack.enter_context(scratch_database(db_url))
         site = new_site(url, secret_key=(env or {}).get("FOOTFALL_SECRET_KEY"))
         filler(site.db_url, site.location_id, count)
-        with (
-            running_server(site.db_url, {"FOOTFALL_RATE_LIMIT": "0", **(env or {})}) as base,
-            Client(base, site.public_key, site.secret) as client,
-        ):
-            now = datetime.now(UTC)
-            # Odd edges, so both partial hours are read from raw events.
-            since = (now - timedelta(days=30)).replace(minute=17, second=23, microsecond=456000)
-            until = now.replace(minute=42, second=5, microsecond=789000)
-            middle = client.events(limit=1, since=now - timedelta(days=15))[0]["id"]
-            results = {
-                "totals": latencies(
-                    lambda: client.totals_by_trigger(
-                        location_id=site.location_id, since=since, until=until
-                    ),
-                    repeat,
-                ),
-                "page": latencies(
-                    lambda: client.events(
-                        location_id=site.location_id, after_id=middle, limit=1000
-                    ),
-                    repeat,
-                ),
-                "minimal": latencies(client.locations, repeat),
-            }
-            if db_url is None:
-                path = site.db_url.removeprefix("sqlite:///")
-                results["plain_page"] = latencies(
-                    plain_page(path, site.location_id, middle), repeat
-                )
-            assert len(client.events(after_id=middle, limit=1000)) == 1000
-    return results
+        base = stack.enter_context(
+            running_server(site.db_url, {"FOOTFALL_RATE_LIMIT": "0", **(env or {})})
+        )
+        client = stack.enter_context(Client(base, site.public_key, site.secret))
+        now = datetime.now(UTC)
+        # Odd edges, so both partial hours are read from raw events.
+        since = (now - timedelta(days=30)).replace(minute=17, second=23, microsecond=456000)
+        until = now.replace(minute=42, second=5, microsecond=789000)
+        middle = client.events(limit=1, since=now - timedelta(days=15))[0]["id"]
+        assert len(client.events(after_id=middle, limit=1000)) == 1000
+        calls: dict[str, Callable[[], object]] = {
+            "totals": lambda: client.totals_by_trigger(
+                location_id=site.location_id, since=since, until=until
+            ),
+            "page": lambda: client.events(
+                location_id=site.location_id, after_id=middle, limit=1000
+            ),
+            "minimal": client.locations,
+        }
+        if db_url is None:
+            path = site.db_url.removeprefix("sqlite:///")
+            calls["plain_page"] = plain_page(path, site.location_id, middle)
+        yield calls
+
+
+def measure_pair(
+    small: int, large: int, repeat: int, **serve: Any
+) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
+    """p50/p95 of each request at `small` and at `large` stored events, two servers up
+    at once and their requests taking turns (`sample`)."""
+    with serving(small, **serve) as at_small, serving(large, **serve) as at_large:
+        both = {f"small {k}": v for k, v in at_small.items()}
+        both.update({f"large {k}": v for k, v in at_large.items()})
+        got = sample(both, repeat)
+    return _side(got, "small "), _side(got, "large ")
+
+
+def _side(got: dict[str, tuple[float, float]], prefix: str) -> dict[str, tuple[float, float]]:
+    return {k.removeprefix(prefix): v for k, v in got.items() if k.startswith(prefix)}
 
 
 def run(quick: bool = False) -> list[Row]:
     repeat = 60 if quick else 200
-    small = measure(100_000, repeat)
-    large = measure(1_000_000 if not quick else 300_000, repeat)
+    small, large = measure_pair(100_000, 1_000_000 if not quick else 300_000, repeat)
     size = "1M" if not quick else "300k"
     return [
         Row(
