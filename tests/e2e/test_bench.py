@@ -21,7 +21,7 @@ def test_bench_prints_one_table_with_every_benchmark() -> None:
         + (["--postgresql", postgresql] if postgresql else []),
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1200,  # the whole quick table: 10-13 min when other suites share the cores
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
