@@ -32,6 +32,9 @@ from footfall.store.migrate import upgrade
 from footfall.store.secret_key import ENV as SECRET_KEY_ENV
 from tests import helpers
 
+# tests.needs: skip locally, fail under CI=1, when a tool or input is missing.
+pytest_plugins = ("tests.needs",)
+
 PG_ENV = "FOOTFALL_TEST_DATABASE_URL"
 # PostgreSQL deployments must set FOOTFALL_SECRET_KEY; SQLite ones use the key file that
 # `footfall init` (store.migrate.upgrade) creates beside the database.

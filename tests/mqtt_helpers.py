@@ -19,6 +19,8 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from tests.needs import require
+
 SHARED_PORT = 1883
 MOSQUITTO = Path("/usr/sbin/mosquitto")
 
@@ -135,12 +137,12 @@ class PrivateBroker:
     restart loses every retained message, as a broker rebuilt from scratch would)."""
 
     def __init__(self, directory: Path) -> None:
-        if not MOSQUITTO.exists() and shutil.which("mosquitto") is None:
-            pytest.skip(
-                "the reconnection test starts its own broker and needs the mosquitto binary "
-                "(Debian package `mosquitto`, which .ci/run installs)"
-            )
-        self.binary = str(MOSQUITTO if MOSQUITTO.exists() else shutil.which("mosquitto"))
+        self.binary = str(MOSQUITTO if MOSQUITTO.exists() else shutil.which("mosquitto") or "")
+        require(
+            self.binary,
+            "the reconnection test starts its own broker and needs the mosquitto binary "
+            "(Debian package `mosquitto`, which .ci/run installs)",
+        )
         self.port = free_port()
         self.config = directory / "mosquitto.conf"
         self.config.write_text(

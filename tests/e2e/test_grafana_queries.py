@@ -6,7 +6,6 @@ be what deploy/grafana/footfall_dashboard.py builds."""
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import socket
 import subprocess
@@ -25,6 +24,7 @@ from footfall.config import Settings
 from footfall.store.db import Database
 from tests.conftest import TEST_RETENTION_DAYS, RunningServer, make_site
 from tests.integration.test_metrics_exposition import _traffic
+from tests.needs import require
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "scrape-token-for-the-test"
@@ -32,11 +32,8 @@ TOKEN = "scrape-token-for-the-test"
 
 def _tool(name: str) -> str:
     found = shutil.which(name)
-    if found is None:
-        message = f"{name} is missing: apt-get install prometheus (Debian's package has it)"
-        if os.environ.get("CI"):  # .ci/run installs it: there, a missing tool is a failure
-            pytest.fail(message)
-        pytest.skip(message)
+    require(found, f"{name} is missing: apt-get install prometheus (Debian's package has it)")
+    assert found is not None
     return found
 
 

@@ -7,10 +7,10 @@ import shutil
 import subprocess
 
 import httpx
-import pytest
 
 from tests.conftest import Site
 from tests.helpers import event, ok, post_events, put_config
+from tests.needs import require
 
 # The reference example, verbatim but for the values it signs (read from argv).
 REFERENCE_JS = """
@@ -38,8 +38,9 @@ def node_sign(location_id: int, nonce: int, since: str, secret: str) -> tuple[st
     return answer["requestUri"], answer["signature"]
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 def test_reference_javascript_signature_is_accepted(http: httpx.Client, site: Site) -> None:
+    node = shutil.which("node")
+    require(node, "no `node`: install Node.js (Debian's `nodejs`, which .ci/run installs)")
     put_config(http, site.ingest_token)
     ok(
         post_events(

@@ -4,28 +4,24 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from footfall.services import occupancy
 from footfall.store.db import Database
 from tests.conftest import Site
 from tests.helpers import Signer, event, ok, post_events, put_config
+from tests.needs import require
 
 
 def _promtool() -> str:
     found = shutil.which("promtool")
-    if found is None:
-        message = "promtool is missing: apt-get install prometheus (Debian's package has it)"
-        if os.environ.get("CI"):  # .ci/run installs it: there, a missing tool is a failure
-            pytest.fail(message)
-        pytest.skip(message)
+    require(found, "promtool is missing: apt-get install prometheus (Debian's package has it)")
+    assert found is not None
     return found
 
 

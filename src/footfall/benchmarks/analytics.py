@@ -1,6 +1,8 @@
 """Histogram computation (issue 5): one local day of hourly histograms for 50 zone
 triggers holding 100k zone events, beside the time merely to read those events from the
-database with the same queries. Targets: under 2 s, and under 3x the read time.
+database with the same queries (the plain path: a job must at least read its input).
+Targets: under 3x the read time (enforced by `footfall bench --check`), and under 2 s
+(absolute, on a quiet machine).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from footfall.benchmarks.harness import new_site
-from footfall.benchmarks.report import Row
+from footfall.benchmarks.report import Ratio, Row
 from footfall.domain.times import format_local, parse_zone, to_ms
 from footfall.services.analytics import compute_histograms
 from footfall.services.ingest import ingest_locally
@@ -23,6 +25,7 @@ from footfall.store.db import Database
 __all__ = ["run"]
 
 ZONE_NAME = "Europe/Paris"
+TARGET = Ratio(most=3.0)
 
 
 def _config(triggers: int) -> dict[str, Any]:
@@ -108,7 +111,8 @@ def run(quick: bool = False) -> list[Row]:
             unit="ms",
             baseline_name="reading the events",
             baseline=read_s * 1000,
-            target="< 2,000 ms and < 3x",
-            ok=compute_s < 2 and compute_s < 3 * read_s,
+            target=f"< 2,000 ms and {TARGET}",
+            ok=compute_s < 2 and TARGET.met(compute_s / read_s),
+            check=TARGET,
         )
     ]

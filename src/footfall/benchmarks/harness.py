@@ -75,7 +75,9 @@ class ServerProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
 
-    def start(self, timeout: float = 30) -> ServerProcess:
+    def start(self, timeout: float = 120) -> ServerProcess:
+        # Generous: on a shared two-core machine under load, `--workers 2` took over 30 s
+        # to answer; a server that exits is still reported at once (poll below).
         command = (
             [sys.executable, "-m", self.module, "--port", str(self.port)]
             if self.module

@@ -1,10 +1,39 @@
-"""One table format for every benchmark: figure, baseline, ratio, target, verdict."""
+"""One table format for every benchmark: figure, baseline, ratio, target, verdict.
+
+A row's `check` is the target `footfall bench --check` enforces: a bound on the ratio of
+the figure to its baseline, both measured in the same run, never on an absolute time (a
+loaded machine slows both alike; docs/benchmarks.md). A row without one is reported only.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-__all__ = ["Row", "render"]
+__all__ = ["Ratio", "Row", "render"]
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """figure / baseline must be at least `least` and at most `most` (either may be None)."""
+
+    least: float | None = None
+    most: float | None = None
+
+    def met(self, ratio: float) -> bool:
+        if math.isnan(ratio):
+            return False
+        if self.least is not None and ratio < self.least:
+            return False
+        return self.most is None or ratio <= self.most
+
+    def __str__(self) -> str:
+        parts = []
+        if self.least is not None:
+            parts.append(f">= {self.least:.2f}x")
+        if self.most is not None:
+            parts.append(f"<= {self.most:.2f}x")
+        return " and ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -16,10 +45,17 @@ class Row:
     baseline: float
     target: str
     ok: bool
+    # The ratio target `footfall bench --check` enforces (None: reported, not enforced).
+    check: Ratio | None = None
 
     @property
     def ratio(self) -> float:
         return self.figure / self.baseline if self.baseline else float("nan")
+
+    @property
+    def missed(self) -> bool:
+        """True when the row's enforced ratio target is missed."""
+        return self.check is not None and not self.check.met(self.ratio)
 
 
 def render(rows: list[Row]) -> str:
@@ -31,7 +67,7 @@ def render(rows: list[Row]) -> str:
             f"{r.baseline:,.1f} {r.unit} ({r.baseline_name})",
             f"{r.ratio:.2f}",
             r.target,
-            "ok" if r.ok else "MISSED",
+            "ok" if r.ok and not r.missed else "MISSED",
         )
         for r in rows
     ]

@@ -1,5 +1,5 @@
 """`footfall bench`: every benchmark, each figure beside its baseline measured in the same
-run (docs/benchmarks.md)."""
+run (docs/benchmarks.md); `--check` fails when a ratio target is missed."""
 
 from __future__ import annotations
 
@@ -12,6 +12,13 @@ __all__ = ["bench"]
 
 def bench(
     quick: Annotated[bool, typer.Option("--quick", help="Smaller data, fewer repeats.")] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Quick scale; exit 1 if a ratio target is missed twice (docs/benchmarks.md).",
+        ),
+    ] = False,
     postgresql: Annotated[
         str | None,
         typer.Option(
@@ -22,6 +29,10 @@ def bench(
     ] = None,
 ) -> None:
     """Run every benchmark and print one table, each figure beside its same-run baseline."""
-    from footfall.benchmarks.suite import run_all
+    from footfall.benchmarks.suite import check_all, run_all
 
+    if check:
+        if check_all(postgresql_url=postgresql):
+            raise typer.Exit(1)
+        return
     run_all(quick=quick, postgresql_url=postgresql)
