@@ -84,7 +84,12 @@ REQUESTS: list[tuple[str, str, str]] = [
     ("error-since", "/events", "since=2026-11-01"),
     ("error-repeat", "/channels", "location_id=1&location_id=1"),
     ("error-location", "/channels", "location_id=99"),
-    ("error-coverage", "/coverage", "since=2025-01-01T00%3A00Z&until=2026-11-02T00%3A00Z"),
+    # Answered (it was refused before coverage counted only the hours after a first mark).
+    (
+        "coverage-before-first-mark",
+        "/coverage",
+        "since=2025-01-01T00%3A00Z&until=2026-11-02T00%3A00Z",
+    ),
 ]
 
 
