@@ -30,7 +30,7 @@ _ID: Final = {
     "type": "string",
     "minLength": 1,
     "maxLength": v.ID_MAX_LEN,
-    "pattern": "^[^,\\x00-\\x1f\\x7f-\\x9f]+$",
+    "pattern": v.ID_PATTERN,
 }
 _INSTANT: Final = {
     "type": "string",
@@ -38,7 +38,7 @@ _INSTANT: Final = {
     "description": "YYYY-MM-DDTHH:MM[:SS[.f]] with Z or ±HH:MM; at most 10 minutes ahead, "
     "not older than the retention period",
 }
-_TEXT: Final = "^[^\\x00-\\x1f\\x7f-\\x9f]*$"  # printable: no control characters
+_NAME: Final = {"type": "string", "maxLength": 200, "pattern": "^[^\\x00]*$"}
 _SUBORIGINS: Final = sorted({s for o in v.ORIGINS for s in v.allowed_suborigins(o)})
 _ZONES: Final = sorted(available_timezones())
 
@@ -67,14 +67,14 @@ _FIELDS: Final[dict[str, dict[str, dict[str, Any]]]] = {
         "age_range": {
             "type": "string",
             "maxLength": v.AGE_RANGE_MAX_LEN,
-            "pattern": _TEXT,
+            "pattern": v.TEXT_PATTERN,
             "default": "",
         },
         "gender": {"type": "string", "enum": list(v.GENDERS), "default": ""},
         "snapshot_id": {**_INT64, "default": 0},
     },
     "ConfigIn": {
-        "version": {"type": "string", "maxLength": 64, "pattern": _TEXT, "default": ""},
+        "version": {"type": "string", "maxLength": 64, "pattern": v.TEXT_PATTERN, "default": ""},
         "timezone": {
             "anyOf": [
                 {"type": "string", "enum": _ZONES},
@@ -86,17 +86,13 @@ _FIELDS: Final[dict[str, dict[str, dict[str, Any]]]] = {
     },
     "ChannelIn": {
         "id": {**_ID, "description": "Unique within the declaration"},
-        "name": {
-            "anyOf": [{"type": "string", "maxLength": 200, "pattern": _TEXT}, {"type": "null"}]
-        },
+        "name": {"anyOf": [_NAME, {"type": "null"}]},
         "paid": {"type": "integer", "enum": [0, 1], "default": 0},
     },
     "TriggerIn": {
         "id": {**_ID, "description": "Unique within the location"},
         "type": {"type": "string", "enum": list(v.TRIGGER_TYPES)},
-        "name": {
-            "anyOf": [{"type": "string", "maxLength": 200, "pattern": _TEXT}, {"type": "null"}]
-        },
+        "name": {"anyOf": [_NAME, {"type": "null"}]},
     },
     "ChannelBeat": {
         "id": {**_ID, "description": "A channel the agent declared"},

@@ -87,7 +87,15 @@ def _parameter(param: Param) -> dict[str, Any]:
     if param.is_list:  # one value or a comma-separated list
         out["style"] = "form"
         out["explode"] = False
+    out["example"] = _typed(param.schema, param.example)
     return out
+
+
+def _typed(schema: dict[str, Any], text: str) -> Any:
+    """`text` (as written on a command line) as a value of `schema`."""
+    if schema.get("type") == "array":
+        return [_typed(schema["items"], item) for item in text.split(",")]
+    return int(text) if schema.get("type") == "integer" else text
 
 
 def _responses(endpoint: Endpoint) -> dict[int | str, dict[str, Any]]:

@@ -22,6 +22,7 @@ from footfall.cli.bridge_commands import bridge_app
 from footfall.cli.common import AccountOption, DbOption, JsonOption, open_db, settings_for
 from footfall.cli.copy_command import copy_database_command
 from footfall.cli.feeds_commands import feeds_app
+from footfall.cli.keys_nonce_command import reset_nonce_command
 from footfall.cli.output import emit, emit_table, fail, reporting_errors
 from footfall.cli.webhooks_commands import webhooks_app
 from footfall.cli.zones_commands import occupancy_app, queues_app
@@ -47,6 +48,7 @@ locations_app = typer.Typer(
 )
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
+keys_app.command("reset-nonce")(reset_nonce_command)
 app.add_typer(locations_app, name="locations")
 app.add_typer(occupancy_app, name="occupancy")
 app.add_typer(queues_app, name="queues")

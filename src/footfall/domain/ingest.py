@@ -262,7 +262,7 @@ def _attribute_problems(
         )
     if e.gender not in v.GENDERS:
         out.add(index, "gender", f"{e.gender!r} is not one of '', 'Male', 'Female'")
-    if len(e.age_range) > v.AGE_RANGE_MAX_LEN or not e.age_range.isprintable():
+    if len(e.age_range) > v.AGE_RANGE_MAX_LEN or v.has_control(e.age_range):
         out.add(
             index,
             "age_range",

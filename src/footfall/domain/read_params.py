@@ -37,10 +37,8 @@ MAX_NONCE: Final = 2**63 - 1
 MAX_ID: Final = 2**63 - 1
 MAX_LIMIT: Final = 10_000
 DEFAULT_LIMIT: Final = 1000
-# Ids as the ingest API takes them (1 to 64 characters, no comma: docs/api.md), less the
-# control characters, which no agent sends and a database refuses (NUL).
-ID_PATTERN: Final = "^[^,\\x00-\\x1f\\x7f]+$"
-_ID = re.compile(ID_PATTERN)
+# Ids as a declaration takes them (docs/api.md): a query naming another matches nothing.
+_ID = re.compile(v.ID_PATTERN)
 _INSTANT_SCHEMA: Final = {
     "type": "string",
     "pattern": f"^{QUERY_INSTANT_PATTERN}$",
@@ -157,7 +155,7 @@ PARAMETERS: Final[dict[str, Param]] = {
                     "type": "string",
                     "minLength": 1,
                     "maxLength": v.ID_MAX_LEN,
-                    "pattern": ID_PATTERN,
+                    "pattern": v.ID_PATTERN,
                 }
             ),
             _ids,
@@ -172,7 +170,7 @@ PARAMETERS: Final[dict[str, Param]] = {
                     "type": "string",
                     "minLength": 1,
                     "maxLength": v.ID_MAX_LEN,
-                    "pattern": ID_PATTERN,
+                    "pattern": v.ID_PATTERN,
                 }
             ),
             _ids,

@@ -23,7 +23,7 @@ from footfall.domain import vocabulary as v
 from footfall.domain.feeds import GRANULARITIES, METRICS, PERIODS
 from footfall.domain.read_params import ParamError, Params
 from footfall.domain.times import format_local, parse_zone
-from footfall.services import dashboard, feeds, management, occupancy, webhooks
+from footfall.services import dashboard, feeds, key_nonces, management, occupancy, webhooks
 from footfall.services.errors import ServiceError
 from footfall.store import reads
 from footfall.store.db import Database
@@ -500,3 +500,15 @@ async def revoke_key(request: Request) -> Response:
     except ServiceError as exc:
         return _back("/keys", f"Not revoked: {exc}")
     return _back("/keys", f"Key {form.get('public_key')} revoked.")
+
+
+@router.post("/keys/reset-nonce")
+async def reset_key_nonce(request: Request) -> Response:
+    """Clear a key's last nonce, recorded with who and when (docs/api.md, Nonces)."""
+    form = await _form(request)
+    key, by = form.get("public_key", ""), form.get("by", "")
+    try:
+        done = await run_in_threadpool(lambda: key_nonces.reset_nonce(_db(request), key, by=by))
+    except ServiceError as exc:
+        return _back("/keys", f"Nonce not cleared: {exc}")
+    return _back("/keys", f"Key {key}: nonce {done.nonce_before} cleared by {done.by}.")
