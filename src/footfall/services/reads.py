@@ -36,6 +36,9 @@ from footfall.store.db import Database
 
 __all__ = ["ReadApi"]
 
+# `locations.id` is a 32-bit INTEGER column; the API takes any id up to 2^63-1 (docs/api.md).
+_MAX_LOCATION_ID = 2**31 - 1
+
 
 @dataclass(frozen=True)
 class _Location:
@@ -50,9 +53,12 @@ class ReadApi:
 
     def _scope(self, conn: Any, account_id: int, params: Params) -> dict[int, _Location]:
         """The locations a request covers; NotFoundError names one outside the account."""
+        wanted = params.location_ids
+        if wanted is not None:  # an id beyond the column's range names no location
+            wanted = tuple(i for i in wanted if i <= _MAX_LOCATION_ID)
         owned = {
             row.id: _Location(row.id, parse_zone(row.timezone))
-            for row in reads.account_locations(conn, account_id, params.location_ids)
+            for row in reads.account_locations(conn, account_id, wanted)
         }
         if params.location_ids is None:
             return owned
