@@ -41,17 +41,32 @@ _INSTANT: Final = {
 _NAME: Final = {"type": "string", "maxLength": 200, "pattern": "^[^\\x00]*$"}
 _SUBORIGINS: Final = sorted({s for o in v.ORIGINS for s in v.allowed_suborigins(o)})
 _ZONES: Final = sorted(available_timezones())
+# The Struct's own defaults (the defaults follow the required fields).
+_DEFAULTS: Final = dict(
+    zip(
+        EventIn.__struct_fields__[-len(EventIn.__struct_defaults__) :],
+        EventIn.__struct_defaults__,
+        strict=True,
+    )
+)
+_DEFAULT_ORIGIN: Final = _DEFAULTS["origin"]
 
 
 def _suborigin_rules() -> list[dict[str, Any]]:
-    """`suborigin` by `origin`, as JSON Schema if/then (one rule per origin)."""
-    return [
-        {
-            "if": {"properties": {"origin": {"const": origin}}},
-            "then": {"properties": {"suborigin": {"enum": list(v.allowed_suborigins(origin))}}},
-        }
-        for origin in v.ORIGINS
-    ]
+    """`suborigin` by `origin`, as JSON Schema if/then (one rule per origin). An absent
+    origin is the default one; an absent suborigin is "", so where "" is not allowed the
+    suborigin is required."""
+    rules = []
+    for origin in v.ORIGINS:
+        allowed = list(v.allowed_suborigins(origin))
+        when: dict[str, Any] = {"properties": {"origin": {"const": origin}}}
+        if origin != _DEFAULT_ORIGIN:
+            when["required"] = ["origin"]
+        then: dict[str, Any] = {"properties": {"suborigin": {"enum": allowed}}}
+        if "" not in allowed:
+            then["required"] = ["suborigin"]
+        rules.append({"if": when, "then": then})
+    return rules
 
 
 _FIELDS: Final[dict[str, dict[str, dict[str, Any]]]] = {
