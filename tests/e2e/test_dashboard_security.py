@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from footfall.api.docs_ui import DOCS_CSP
 from footfall.config import Settings
 from footfall.forwarded import parse_forwarded_allow_ips
 from footfall.store.db import Database
@@ -175,8 +176,10 @@ def test_every_response_carries_the_security_headers(dashboard: httpx.Client, si
     api = dashboard.get("/service/api/v1/locations?nonce=1")
     assert api.status_code == 401
     assert api.headers["content-security-policy"] == CSP
-    docs = dashboard.get("/docs")  # Swagger UI needs its CDN and inline script
-    assert docs.headers["content-security-policy"] == "frame-ancestors 'none'"
+    docs = dashboard.get("/docs")  # Swagger UI from this server only: no CDN, no inline script
+    assert docs.headers["content-security-policy"] == DOCS_CSP
+    assert "script-src 'self';" in DOCS_CSP
+    assert "frame-ancestors 'none'" in DOCS_CSP
 
 
 def test_pages_have_no_inline_script_style_or_handler(dashboard: httpx.Client, site: Site) -> None:

@@ -158,11 +158,11 @@ def test_a_late_event_for_yesterday_is_one_revision_per_kind_for_its_hour(
     since_revision = api.histograms(
         shop.account_id, Params(trigger_ids=("t-shelf",), updated_since=revised_from)
     )
-    assert [h["histogram_time"] for h in since_revision] == ["2026-11-24T09:00:00-05:00"]
-    assert since_revision[0]["id"] == next(
-        h["id"] for h in before if h["histogram_time"] == "2026-11-24T09:00:00-05:00"
+    assert [h.histogram_time for h in since_revision] == ["2026-11-24T09:00:00-05:00"]
+    assert since_revision[0].id == next(
+        h.id for h in before if h.histogram_time == "2026-11-24T09:00:00-05:00"
     )
-    assert since_revision[0]["lifetime_data"] == [0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1]  # 5, 10, 5 min
+    assert since_revision[0].lifetime_data == [0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1]  # 5, 10, 5 min
     assert len(api.histograms(shop.account_id, Params(updated_since=0, limit=100))) == 25
     # Totals: over yesterday only the revised trigger changed; t-enter did not.
     day = Params(
@@ -170,8 +170,8 @@ def test_a_late_event_for_yesterday_is_one_revision_per_kind_for_its_hour(
         until=int(TODAY.timestamp() * 1000),
         updated_since=revised_from,
     )
-    assert [t["trigger_id"] for t in api.totals_by_trigger(shop.account_id, day)] == ["t-shelf"]
-    assert {t["type"] for t in api.totals_by_type(shop.account_id, day)} == {
+    assert [t.trigger_id for t in api.totals_by_trigger(shop.account_id, day)] == ["t-shelf"]
+    assert {t.type for t in api.totals_by_type(shop.account_id, day)} == {
         "RegionJoin",
         "RegionLeave",
     }
@@ -180,7 +180,7 @@ def test_a_late_event_for_yesterday_is_one_revision_per_kind_for_its_hour(
     # And an hour still open at `updated_since` is always included (it may have changed).
     today = Params(since=int(TODAY.timestamp() * 1000), updated_since=clock())
     ingest_directly(db, shop.location_id, [event(30, when=at(TODAY, 10, 5))], clock=clock)
-    assert [t["trigger_id"] for t in api.totals_by_trigger(shop.account_id, today)] == ["t-enter"]
+    assert [t.trigger_id for t in api.totals_by_trigger(shop.account_id, today)] == ["t-enter"]
 
 
 def test_a_late_crossing_is_one_totals_revision_and_fresh_data_none(

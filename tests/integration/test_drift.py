@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
 import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
@@ -50,7 +51,8 @@ def shop(db: Database) -> Site:
 def value(db: Database, shop: Site, clock: ManualClock) -> dict[str, Any]:
     items = ReadApi(db, clock).occupancy(shop.account_id, Params(location_ids=(shop.location_id,)))
     assert len(items) == 1
-    return items[0]
+    answer: dict[str, Any] = msgspec.to_builtins(items[0])
+    return answer
 
 
 def test_calibration_is_effective_at_once_and_logged(db: Database, shop: Site) -> None:

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from footfall.domain.read_items import Histogram
 from footfall.domain.read_params import Params
 from footfall.domain.times import format_local, parse_zone, to_ms
 from footfall.services.analytics import compute_histograms
@@ -150,7 +151,7 @@ def test_dst_days_have_23_and_25_hourly_histograms(db: Database) -> None:
     compute_histograms(db, clock=lambda: end)
     api = ReadApi(db)
 
-    def day(since: str, until: str) -> list[dict[str, Any]]:
+    def day(since: str, until: str) -> list[Histogram]:
         params = Params.parse(
             {"since": [since], "until": [until], "limit": ["10000"]},
             frozenset({"since", "until", "limit"}),
@@ -161,21 +162,21 @@ def test_dst_days_have_23_and_25_hourly_histograms(db: Database) -> None:
     fall_day = day("2026-11-01T00:00-04:00", "2026-11-02T00:00-05:00")
     assert len(spring_day) == 23
     assert len(fall_day) == 25
-    fall_times = [h["histogram_time"] for h in fall_day]
+    fall_times = [h.histogram_time for h in fall_day]
     assert fall_times[:3] == [
         "2026-11-01T00:00:00-04:00",
         "2026-11-01T01:00:00-04:00",
         "2026-11-01T01:00:00-05:00",
     ]
-    assert spring_day[2]["histogram_time"] == "2026-03-08T03:00:00-04:00"
+    assert spring_day[2].histogram_time == "2026-03-08T03:00:00-04:00"
     # The 25-hour day: inside from 00:01 EDT to 02:00 EST, across the repeated 01:00 hour.
-    assert fall_day[0]["counting_data"] == [60.0, 3540.0]
-    assert fall_day[1]["counting_data"] == [0.0, 3600.0]
-    assert fall_day[2]["counting_data"] == [0.0, 3600.0]
-    assert fall_day[3]["counting_data"] == [3600.0]
-    assert fall_day[3]["lifetime_data"] == [0] * 179 + [1]  # left at 02:00 after 179 min
-    assert all(abs(sum(h["counting_data"]) - 3600) < 0.2 for h in spring_day + fall_day)
-    assert all(h["counting_data"] == [3600.0] for h in fall_day[4:])
+    assert fall_day[0].counting_data == [60.0, 3540.0]
+    assert fall_day[1].counting_data == [0.0, 3600.0]
+    assert fall_day[2].counting_data == [0.0, 3600.0]
+    assert fall_day[3].counting_data == [3600.0]
+    assert fall_day[3].lifetime_data == [0] * 179 + [1]  # left at 02:00 after 179 min
+    assert all(abs(sum(h.counting_data) - 3600) < 0.2 for h in spring_day + fall_day)
+    assert all(h.counting_data == [3600.0] for h in fall_day[4:])
 
 
 def test_kolkata_hours_start_at_half_past_utc_and_serve_over_http(

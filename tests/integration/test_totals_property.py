@@ -112,5 +112,5 @@ def test_totals_equal_a_brute_force_count(
     api = ReadApi(db)
     totals = api.totals_by_trigger(site.account_id, params)
     types = api.totals_by_type(site.account_id, params)
-    assert {t["trigger_id"]: t["count"] for t in totals} == dict(by_trigger)
-    assert {(t["channel_id"], t["type"]): t["count"] for t in types} == dict(by_type)
+    assert {t.trigger_id: t.count for t in totals} == dict(by_trigger)
+    assert {(t.channel_id, t.type): t.count for t in types} == dict(by_type)

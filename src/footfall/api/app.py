@@ -35,9 +35,10 @@ from footfall.web import views
 from footfall.web.headers import SecurityHeaders
 from footfall.web.throttle import LoginThrottle
 
-from . import access_log, feeds, health, ingest, metrics, read, read_schemas
+from . import access_log, feeds, health, ingest, metrics, openapi_doc, read
 from .background import Job, run_jobs
 from .body_budget import BodyBudget
+from .docs_ui import install_docs
 from .envelope import Code, error
 from .middleware import RequestObserver
 
@@ -117,6 +118,8 @@ def create_app(
             "read API compatible with the Camlytics Service REST API v1."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served offline by `install_docs`
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = database
@@ -153,6 +156,7 @@ def _install_routes(app: FastAPI) -> None:
     app.include_router(feeds.router)
     app.include_router(views.router)
     app.mount("/assets", StaticFiles(directory=views.STATIC_DIR), name="assets")
+    install_docs(app)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -196,15 +200,11 @@ def _install_openapi(app: FastAPI) -> None:
         schema = get_openapi(
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
+        # Generated from the typed contract (docs/api.md; `openapi_doc`).
         components = schema.setdefault("components", {})
-        components.setdefault("schemas", {}).update(ingest.OPENAPI_COMPONENTS)
-        components["schemas"].update(read_schemas.ITEM_SCHEMAS)
-        components.setdefault("securitySchemes", {}).update(read_schemas.SECURITY_SCHEMES)
-        components["securitySchemes"]["IngestToken"] = {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "The location's ingest token from `footfall locations create`",
-        }
+        components.setdefault("schemas", {}).update(openapi_doc.components())
+        components.setdefault("securitySchemes", {}).update(openapi_doc.SECURITY_SCHEMES)
+        schema["webhooks"] = openapi_doc.webhooks()
         app.openapi_schema = schema
         return schema
 

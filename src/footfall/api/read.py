@@ -1,28 +1,31 @@
-"""`/service/api/v1`: the Camlytics-compatible read API (SPEC §4).
+"""`/service/api/v1`: the Camlytics-compatible read API (docs/api.md, The read API).
 
-`authenticate` is the one dependency every endpoint takes: it runs the key, signature,
-throttle and nonce checks in the specified order; the endpoint then parses its own
-parameters (code 4) and resolves locations (code 5).
+The routes are registered from `read_endpoints.ENDPOINTS`, the table the OpenAPI document
+and `footfall api` are generated from. `authenticate` is the one dependency every
+endpoint takes: it runs the key, signature, throttle and nonce checks in the documented
+order; the endpoint then parses its own parameters (code 4) and resolves locations
+(code 5).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from footfall import logs
+from footfall.domain.read_endpoints import ENDPOINTS, Endpoint
 from footfall.domain.read_params import ParamError, Params
 from footfall.services.errors import NotFoundError
 from footfall.services.read_auth import ApiCaller, AuthFailure, authenticate_request
 from footfall.services.reads import ReadApi
 
 from .envelope import Code, error, success
-from .read_schemas import PARAMETERS, SECURITY_SCHEMES, responses
+from .openapi_doc import read_operation
 
-__all__ = ["SECURITY_SCHEMES", "ApiError", "api_error_handler", "router"]
+__all__ = ["ApiError", "api_error_handler", "router"]
 
 router = APIRouter(prefix="/service/api/v1", tags=["read API (Camlytics v1)"])
 
@@ -82,18 +85,20 @@ def query_lists(request: Request) -> dict[str, list[str]]:
     return query
 
 
-def _params(request: Request, names: frozenset[str]) -> Params:
+def _params(request: Request, names: Sequence[str]) -> Params:
     try:
         return Params.parse(query_lists(request), names)
     except ParamError as exc:
         raise ApiError(400, Code.PARAMETER, str(exc)) from None
 
 
-def _answer(produce: Callable[[], list[dict[str, Any]]]) -> Response:
+def _answer(produce: Callable[[], Sequence[Any]]) -> Response:
     try:
         return success(produce())
     except NotFoundError as exc:
         raise ApiError(404, Code.LOCATION, str(exc)) from None
+    except ParamError as exc:  # a cross-parameter rule (the size of a coverage answer)
+        raise ApiError(400, Code.PARAMETER, str(exc)) from None
 
 
 def _reads(request: Request) -> ReadApi:
@@ -101,147 +106,38 @@ def _reads(request: Request) -> ReadApi:
     return api
 
 
-def _doc(item: str, params: tuple[str, ...], summary: str) -> dict[str, Any]:
-    return {
-        "summary": summary,
-        "responses": responses(item),
-        "openapi_extra": {
-            "parameters": [PARAMETERS["nonce"], *(PARAMETERS[p] for p in params)],
-            "security": [{"XKey": [], "XSign": []}],
-        },
-    }
+# endpoint path -> what answers it, given the service, the account and the parameters
+_SERVICES: dict[str, Callable[[ReadApi, int, Params], Sequence[Any]]] = {
+    "/locations": lambda api, account, _params: api.locations(account),
+    "/channels": ReadApi.channels,
+    "/triggers": ReadApi.triggers,
+    "/events": ReadApi.events,
+    "/totals/triggers": ReadApi.totals_by_trigger,
+    "/totals/types": ReadApi.totals_by_type,
+    "/histograms": ReadApi.histograms,
+    "/occupancy": ReadApi.occupancy,
+    "/queues": ReadApi.queues,
+    "/coverage": ReadApi.coverage,
+}
 
 
-_CHANNEL = frozenset({"location_id"})
-_TRIGGER = frozenset({"location_id", "channel_id"})
-_EVENT = frozenset(
-    {
-        "location_id",
-        "channel_id",
-        "trigger_id",
-        "event_type",
-        "origin",
-        "since",
-        "until",
-        "after_id",
-        "limit",
-    }
-)
-_TOTAL_TRIGGER = frozenset(
-    {
-        "location_id",
-        "channel_id",
-        "trigger_id",
-        "event_type",
-        "origin",
-        "since",
-        "until",
-        "updated_since",
-    }
-)
-_TOTAL_TYPE = frozenset({"location_id", "channel_id", "origin", "since", "until", "updated_since"})
-_LIVE = frozenset({"location_id"})
-_COVERAGE = frozenset({"location_id", "channel_id", "since", "until"})
-_HISTOGRAM = frozenset(
-    {
-        "location_id",
-        "channel_id",
-        "trigger_id",
-        "since",
-        "until",
-        "after_id",
-        "limit",
-        "updated_since",
-    }
-)
+def _route(endpoint: Endpoint) -> Callable[[Request, ApiCaller], Response]:
+    serve = _SERVICES[endpoint.path]
+
+    def answer(request: Request, caller: CallerDep) -> Response:
+        params = _params(request, endpoint.params)
+        return _answer(lambda: serve(_reads(request), caller.account_id, params))
+
+    answer.__name__ = endpoint.name.replace("/", "_")
+    return answer
 
 
-def _ordered(names: frozenset[str]) -> tuple[str, ...]:
-    return tuple(name for name in PARAMETERS if name in names)
-
-
-@router.get("/locations", **_doc("Location", (), "The locations of this key's account"))
-def locations(request: Request, caller: CallerDep) -> Response:
-    return _answer(lambda: _reads(request).locations(caller.account_id))
-
-
-@router.get("/channels", **_doc("Channel", _ordered(_CHANNEL), "Channels (cameras)"))
-def channels(request: Request, caller: CallerDep) -> Response:
-    params = _params(request, _CHANNEL)
-    return _answer(lambda: _reads(request).channels(caller.account_id, params))
-
-
-@router.get("/triggers", **_doc("Trigger", _ordered(_TRIGGER), "Line, zone and scene triggers"))
-def triggers(request: Request, caller: CallerDep) -> Response:
-    params = _params(request, _TRIGGER)
-    return _answer(lambda: _reads(request).triggers(caller.account_id, params))
-
-
-@router.get(
-    "/events",
-    **_doc("Event", _ordered(_EVENT), "Events in ascending id order (page with after_id)"),
-)
-def events(request: Request, caller: CallerDep) -> Response:
-    params = _params(request, _EVENT)
-    return _answer(lambda: _reads(request).events(caller.account_id, params))
-
-
-@router.get(
-    "/totals/triggers",
-    **_doc("EventTotalByTrigger", _ordered(_TOTAL_TRIGGER), "Event counts per trigger"),
-)
-def totals_by_trigger(request: Request, caller: CallerDep) -> Response:
-    params = _params(request, _TOTAL_TRIGGER)
-    return _answer(lambda: _reads(request).totals_by_trigger(caller.account_id, params))
-
-
-@router.get(
-    "/totals/types",
-    **_doc("EventTotalByType", _ordered(_TOTAL_TYPE), "Event counts per channel and type"),
-)
-def totals_by_type(request: Request, caller: CallerDep) -> Response:
-    params = _params(request, _TOTAL_TYPE)
-    return _answer(lambda: _reads(request).totals_by_type(caller.account_id, params))
-
-
-@router.get(
-    "/histograms",
-    **_doc("Histogram", _ordered(_HISTOGRAM), "Hourly occupancy and dwell of zone triggers"),
-)
-def histograms(request: Request, caller: CallerDep) -> Response:
-    params = _params(request, _HISTOGRAM)
-    return _answer(lambda: _reads(request).histograms(caller.account_id, params))
-
-
-@router.get(
-    "/occupancy",
-    **_doc("Occupancy", _ordered(_LIVE), "Live occupancy counters (Footfall extension)"),
-)
-def occupancy(request: Request, caller: CallerDep) -> Response:
-    params = _params(request, _LIVE)
-    return _answer(lambda: _reads(request).occupancy(caller.account_id, params))
-
-
-@router.get(
-    "/queues",
-    **_doc("Queue", _ordered(_LIVE), "Live queue length and wait time (Footfall extension)"),
-)
-def queues(request: Request, caller: CallerDep) -> Response:
-    params = _params(request, _LIVE)
-    return _answer(lambda: _reads(request).queues(caller.account_id, params))
-
-
-@router.get(
-    "/coverage",
-    **_doc(
-        "Coverage",
-        _ordered(_COVERAGE),
-        "Covered seconds per channel and hour, from heartbeats (Footfall extension)",
-    ),
-)
-def coverage(request: Request, caller: CallerDep) -> Response:
-    params = _params(request, _COVERAGE)
-    try:
-        return _answer(lambda: _reads(request).coverage(caller.account_id, params))
-    except ParamError as exc:
-        raise ApiError(400, Code.PARAMETER, str(exc)) from None
+for _endpoint in ENDPOINTS:
+    router.add_api_route(
+        _endpoint.path,
+        _route(_endpoint),
+        methods=["GET"],
+        summary=_endpoint.summary,
+        operation_id=_endpoint.name.replace("/", "_"),
+        **read_operation(_endpoint),
+    )

@@ -26,6 +26,7 @@ from footfall.cli.copy_command import copy_database_command
 from footfall.cli.database_commands import init, secrets_app
 from footfall.cli.feeds_commands import feeds_app
 from footfall.cli.help_text import as_prose
+from footfall.cli.keys_nonce_command import reset_nonce_command
 from footfall.cli.output import emit_table, fail, reporting_errors
 from footfall.cli.prune_command import locations_prune
 from footfall.cli.server_command import serve
@@ -47,6 +48,7 @@ app = typer.Typer(
 )
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
+keys_app.command("reset-nonce")(reset_nonce_command)
 app.add_typer(locations_app, name="locations")
 locations_app.command("prune")(locations_prune)
 app.add_typer(occupancy_app, name="occupancy")

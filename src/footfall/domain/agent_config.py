@@ -186,16 +186,16 @@ def _checked(config: ConfigIn) -> tuple[ConfigIn | None, list[ConfigProblem]]:
         if len(problems) < _MAX_PROBLEMS:
             problems.append(ConfigProblem(field, message))
 
-    if len(config.version) > 64 or not config.version.isprintable():
-        add("version", "expected at most 64 printable characters")
+    if len(config.version) > 64 or v.has_control(config.version):
+        add("version", "expected at most 64 characters without control characters")
     if config.timezone is not None and (why := zone_name_problem(config.timezone)) is not None:
         add("timezone", why)
     seen_channels: set[str] = set()
     seen_triggers: dict[str, str] = {}
     for ci, channel in enumerate(config.channels):
         where = f"channels[{ci}]"
-        if (why := v.id_problem(channel.id)) is not None or not channel.id.isprintable():
-            add(f"{where}.id", why or "expected printable characters")
+        if (why := v.id_problem(channel.id)) is not None or v.has_control(channel.id):
+            add(f"{where}.id", why or "expected no control characters")
         elif channel.id in seen_channels:
             add(f"{where}.id", f"channel {channel.id!r} is declared twice")
         seen_channels.add(channel.id)
@@ -205,8 +205,8 @@ def _checked(config: ConfigIn) -> tuple[ConfigIn | None, list[ConfigProblem]]:
             add(f"{where}.paid", f"expected 0 or 1, got {channel.paid}")
         for ti, trigger in enumerate(channel.triggers):
             at = f"{where}.triggers[{ti}]"
-            if (why := v.id_problem(trigger.id)) is not None or not trigger.id.isprintable():
-                add(f"{at}.id", why or "expected printable characters")
+            if (why := v.id_problem(trigger.id)) is not None or v.has_control(trigger.id):
+                add(f"{at}.id", why or "expected no control characters")
             elif trigger.id in seen_triggers:
                 add(
                     f"{at}.id",

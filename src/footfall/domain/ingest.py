@@ -177,8 +177,16 @@ def decode_events(body: bytes) -> tuple[list[EventIn | None], list[Problem]]:
         if _structural_problems(index, item, collector):
             events.append(None)
         else:
-            events.append(EventIn(**{k: item[k] for k in EventIn.__struct_fields__ if k in item}))
+            fields = {k: item[k] for k in EventIn.__struct_fields__ if k in item}
+            for name in _INT_FIELDS:  # 37.0 is the integer 37 to JSON (and its schema)
+                if type(fields.get(name)) is float:
+                    fields[name] = int(fields[name])
+            events.append(EventIn(**fields))
     return events, collector.problems
+
+
+def _integral(value: object) -> bool:
+    return type(value) is int or (type(value) is float and value.is_integer())
 
 
 def _structural_problems(index: int, item: Mapping[str, Any], out: _Collector) -> bool:
@@ -189,7 +197,7 @@ def _structural_problems(index: int, item: Mapping[str, Any], out: _Collector) -
             found = True
     for field in _INT_FIELDS:
         value = item.get(field)
-        if field in item and type(value) is not int:
+        if field in item and not _integral(value):
             out.add(index, field, f"expected an integer, got {_json_kind(value)} {value!r}")
             found = True
     for field in _STR_FIELDS:
@@ -262,7 +270,7 @@ def _attribute_problems(
         )
     if e.gender not in v.GENDERS:
         out.add(index, "gender", f"{e.gender!r} is not one of '', 'Male', 'Female'")
-    if len(e.age_range) > v.AGE_RANGE_MAX_LEN or not e.age_range.isprintable():
+    if len(e.age_range) > v.AGE_RANGE_MAX_LEN or v.has_control(e.age_range):
         out.add(
             index,
             "age_range",

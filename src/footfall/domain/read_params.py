@@ -1,23 +1,32 @@
-"""Query parameters of the read API (SPEC §4), parsed strictly.
+"""Query parameters of the read API (docs/api.md, Endpoints and parameters), parsed
+strictly, each defined once in `PARAMETERS`.
 
-Every function raises `ParamError` naming the parameter and the expected form; the API
-answers it with code 4. Comma-separated lists, decimal-only integers, and `since`/`until`
-as `YYYY-MM-DDTHH:MM[:SS[.f]]` (1 to 9 fraction digits) + `Z`/`±HH:MM` (a space where the
-sign belongs is a `+` that URL decoding turned into a space).
+Invariant: one `Param` holds a parameter's description, its JSON schema (published in the
+OpenAPI document, shown by `footfall api --help`) and the parser the server applies; the
+schema states exactly what the parser accepts. Every parser raises `ParamError` naming
+the parameter and the expected form; the API answers it with code 4. Lists are
+comma-separated (OpenAPI `style: form, explode: false`), integers decimal, and
+`since`/`until` `YYYY-MM-DDTHH:MM[:SS[.f]]` (1 to 9 fraction digits) + `Z`/`±HH:MM` (a
+space where the sign belongs is a `+` that URL decoding turned into a space).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from footfall.domain import vocabulary as v
-from footfall.domain.times import InstantError, parse_instant
+from footfall.domain.times import QUERY_INSTANT_PATTERN, InstantError, parse_instant
 
 __all__ = [
+    "DEFAULT_LIMIT",
     "MAX_LIMIT",
     "MAX_NONCE",
+    "NONCE",
+    "PARAMETERS",
+    "Param",
     "ParamError",
     "Params",
     "parse_instant_param",
@@ -25,8 +34,16 @@ __all__ = [
 ]
 
 MAX_NONCE: Final = 2**63 - 1
+MAX_ID: Final = 2**63 - 1
 MAX_LIMIT: Final = 10_000
 DEFAULT_LIMIT: Final = 1000
+# Ids as a declaration takes them (docs/api.md): a query naming another matches nothing.
+_ID = re.compile(v.ID_PATTERN)
+_INSTANT_SCHEMA: Final = {
+    "type": "string",
+    "pattern": f"^{QUERY_INSTANT_PATTERN}$",
+    "examples": ["2026-11-24T09:00:00-05:00", "2026-11-24T14:00Z"],
+}
 
 
 class ParamError(ValueError):
@@ -69,8 +86,18 @@ def _list(name: str, text: str) -> tuple[str, ...]:
     items = tuple(text.split(","))
     if any(item == "" for item in items):
         raise ParamError(name, f"{text!r}: expected one value or a comma-separated list")
-    if not text.isprintable():
-        raise ParamError(name, f"{text!r}: ids are printable characters only")
+    return items
+
+
+def _ids(name: str, text: str) -> tuple[str, ...]:
+    items = _list(name, text)
+    for item in items:
+        if len(item) > v.ID_MAX_LEN or _ID.match(item) is None:
+            raise ParamError(
+                name,
+                f"{item[:80]!r}: ids are 1 to {v.ID_MAX_LEN} characters without ',' or "
+                "control characters",
+            )
     return items
 
 
@@ -80,6 +107,154 @@ def _vocabulary(name: str, text: str, allowed: Sequence[str]) -> tuple[str, ...]
         if item not in allowed:
             raise ParamError(name, f"{item!r} is not one of {', '.join(sorted(allowed))}")
     return items
+
+
+def _location_ids(name: str, text: str) -> tuple[int, ...]:
+    return tuple(_digits(name, item, 1, MAX_ID) for item in _list(name, text))
+
+
+@dataclass(frozen=True)
+class Param:
+    """One query parameter: what it means, its OpenAPI schema, and how it is read."""
+
+    name: str
+    field: str  # the attribute of `Params` it sets
+    description: str
+    schema: dict[str, Any]
+    parse: Callable[[str, str], object]
+    example: str
+
+    @property
+    def is_list(self) -> bool:
+        return self.schema.get("type") == "array"
+
+
+def _list_of(item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": item, "minItems": 1}
+
+
+_EVENT_TYPES: Final = sorted(v.EVENT_TYPES)
+
+PARAMETERS: Final[dict[str, Param]] = {
+    p.name: p
+    for p in (
+        Param(
+            "location_id",
+            "location_ids",
+            "One location id or a comma-separated list (only the key's account's)",
+            _list_of({"type": "integer", "minimum": 1, "maximum": MAX_ID}),
+            _location_ids,
+            "1",
+        ),
+        Param(
+            "channel_id",
+            "channel_ids",
+            "One channel id or a comma-separated list",
+            _list_of(
+                {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": v.ID_MAX_LEN,
+                    "pattern": v.ID_PATTERN,
+                }
+            ),
+            _ids,
+            "cam-1",
+        ),
+        Param(
+            "trigger_id",
+            "trigger_ids",
+            "One trigger id or a comma-separated list",
+            _list_of(
+                {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": v.ID_MAX_LEN,
+                    "pattern": v.ID_PATTERN,
+                }
+            ),
+            _ids,
+            "t-enter",
+        ),
+        Param(
+            "event_type",
+            "event_types",
+            "One event type or a comma-separated list",
+            _list_of({"type": "string", "enum": _EVENT_TYPES}),
+            lambda name, text: _vocabulary(name, text, _EVENT_TYPES),
+            "TripwireCrossed",
+        ),
+        Param(
+            "origin",
+            "origins",
+            "One origin or a comma-separated list",
+            _list_of({"type": "string", "enum": list(v.ORIGINS)}),
+            lambda name, text: _vocabulary(name, text, v.ORIGINS),
+            "Pedestrian",
+        ),
+        Param(
+            "since",
+            "since",
+            "Inclusive start: YYYY-MM-DDTHH:MM[:SS[.f]] (1 to 9 fraction digits, read to "
+            "the millisecond) followed by Z or ±HH:MM",
+            _INSTANT_SCHEMA,
+            parse_instant_param,
+            "2026-11-24T00:00Z",
+        ),
+        Param(
+            "until",
+            "until",
+            "Exclusive end, same form as since",
+            _INSTANT_SCHEMA,
+            parse_instant_param,
+            "2026-11-25T00:00Z",
+        ),
+        Param(
+            "updated_since",
+            "updated_since",
+            "Footfall extension: only items recomputed at or after this instant (same form "
+            "as since); see the revisions webhook",
+            _INSTANT_SCHEMA,
+            parse_instant_param,
+            "2026-11-25T10:00Z",
+        ),
+        Param(
+            "after_id",
+            "after_id",
+            "Only items with a greater id (paging: the last id of the previous page)",
+            {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+            lambda name, text: _digits(name, text, 0, MAX_ID),
+            "0",
+        ),
+        Param(
+            "limit",
+            "limit",
+            f"At most this many items (1 to {MAX_LIMIT}, default {DEFAULT_LIMIT})",
+            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+            lambda name, text: _digits(name, text, 1, MAX_LIMIT),
+            "100",
+        ),
+    )
+}
+
+
+def _nonce(name: str, text: str) -> int:
+    nonce = parse_nonce(text)
+    if nonce is None:
+        raise ParamError(name, f"{text[:80]!r} is not an integer from 1 to 2^63-1")
+    return nonce
+
+
+# Read by the authentication (code 3, not 4), before the endpoint's own parameters.
+NONCE: Final = Param(
+    "nonce",
+    "nonce",
+    "Required: an integer greater than the last nonce accepted for this key (each client "
+    "its own key: one that sends seconds and one that sends microseconds cannot share one)",
+    {"type": "integer", "minimum": 1, "maximum": MAX_NONCE},
+    _nonce,
+    "1",
+)
 
 
 @dataclass(frozen=True)
@@ -95,7 +270,7 @@ class Params:
     until: int | None = None
     after_id: int = 0
     limit: int = DEFAULT_LIMIT
-    # Extension (issue 17): only items recomputed at or after this instant.
+    # Extension (docs/api.md, Revisions): only items recomputed at or after this instant.
     updated_since: int | None = None
 
     @property
@@ -103,36 +278,18 @@ class Params:
         return self.since is not None and self.until is not None and self.since >= self.until
 
     @classmethod
-    def parse(cls, query: Mapping[str, Sequence[str]], allowed: frozenset[str]) -> Params:
-        """Parse the parameters an endpoint takes; others are ignored, repeats refused."""
-        values: dict[str, str] = {}
-        for name in allowed:
-            given = query.get(name, ())
-            if len(given) > 1:
-                raise ParamError(name, "given more than once")
-            if given:
-                values[name] = given[0]
+    def parse(cls, query: Mapping[str, Sequence[str]], allowed: Collection[str]) -> Params:
+        """Parse the parameters an endpoint takes; others are ignored, repeats refused.
+
+        Parameters are read in the order of `PARAMETERS`, so the first one named in an
+        error does not depend on the order of the query."""
         fields: dict[str, object] = {}
-        if "location_id" in values:
-            fields["location_ids"] = tuple(
-                _digits("location_id", item, 1, 2**31 - 1)
-                for item in _list("location_id", values["location_id"])
-            )
-        if "channel_id" in values:
-            fields["channel_ids"] = _list("channel_id", values["channel_id"])
-        if "trigger_id" in values:
-            fields["trigger_ids"] = _list("trigger_id", values["trigger_id"])
-        if "event_type" in values:
-            fields["event_types"] = _vocabulary(
-                "event_type", values["event_type"], sorted(v.EVENT_TYPES)
-            )
-        if "origin" in values:
-            fields["origins"] = _vocabulary("origin", values["origin"], v.ORIGINS)
-        for name in ("since", "until", "updated_since"):
-            if name in values:
-                fields[name] = parse_instant_param(name, values[name])
-        if "after_id" in values:
-            fields["after_id"] = _digits("after_id", values["after_id"], 0, MAX_NONCE)
-        if "limit" in values:
-            fields["limit"] = _digits("limit", values["limit"], 1, MAX_LIMIT)
+        for param in PARAMETERS.values():
+            if param.name not in allowed:
+                continue
+            given = query.get(param.name, ())
+            if len(given) > 1:
+                raise ParamError(param.name, "given more than once")
+            if given:
+                fields[param.field] = param.parse(param.name, given[0])
         return cls(**fields)  # type: ignore[arg-type]

@@ -25,7 +25,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 __all__ = [
     "EPOCH",
     "INSTANT_FORM",
+    "INSTANT_PATTERN",
     "MS_PER_HOUR",
+    "QUERY_INSTANT_PATTERN",
     "InstantError",
     "ZoneError",
     "format_local",
@@ -46,10 +48,25 @@ MS_PER_HOUR = 3_600_000
 _ONE_MS = timedelta(milliseconds=1)
 _FIXED_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 INSTANT_FORM = "YYYY-MM-DDTHH:MM[:SS[.fff]] followed by Z or ±HH:MM"
-# The whole grammar; `datetime.fromisoformat` (C, fast) then reads a matching text.
-_INSTANT = re.compile(
-    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-](?:0\d|1[0-4]):[0-5]\d)"
+# The whole grammar, calendar included (no February 30th, February 29th in leap years
+# only), in the dialect Python and ECMA-262 share: the OpenAPI document publishes exactly
+# these patterns, so a text matching them is one the server accepts, and the reverse.
+# `datetime.fromisoformat` (C, fast) then reads a matching text.
+_YEAR = "(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
+_MONTH_DAY = (
+    "(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
+    "|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
 )
+_LEAP_DAY = (
+    "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)-02-29"
+)
+_CLOCK = r"(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,9})?)?"
+_ZONE = "(?:0[0-9]|1[0-4]):[0-5][0-9]"
+_DATE_TIME = f"(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_DAY})T{_CLOCK}"
+INSTANT_PATTERN: Final = f"{_DATE_TIME}(?:Z|[+-]{_ZONE})"
+# The read API's query form: a `+` that URL decoding turned into a space is a `+`.
+QUERY_INSTANT_PATTERN: Final = f"{_DATE_TIME}(?:Z|[+ -]{_ZONE})"
+_INSTANT = re.compile(INSTANT_PATTERN)
 _LOOSE_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?")
 # 400 Gregorian years are exactly 146,097 days: shifting by them keeps every date's
 # calendar and weekday, so an instant outside datetime's range renders exactly.
@@ -159,6 +176,8 @@ def _instant_problem(text: str) -> str:
         return f"{text!r} has no UTC offset: add 'Z' or '±HH:MM'"
     if _LOOSE_ISO.match(text) is not None and re.search(r"[+-]\d{2}:\d{2}$", text):
         return f"{text!r}: the UTC offset must be between -14:00 and +14:00"
+    if _LOOSE_ISO.match(text) is not None and re.fullmatch(r".*(?:Z|[+-]\d{2}:\d{2})", text):
+        return f"{text!r} is not a valid date and time of day (month, day, hour, minute)"
     return f"{text!r} is not of the form {INSTANT_FORM}, e.g. 2026-11-25T10:15:02.250-05:00"
 
 

@@ -7,6 +7,7 @@ vocabulary never reaches the database.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 __all__ = [
@@ -15,9 +16,12 @@ __all__ = [
     "EVENT_TYPES_BY_TRIGGER_TYPE",
     "GENDERS",
     "ID_MAX_LEN",
+    "ID_PATTERN",
     "ORIGINS",
+    "TEXT_PATTERN",
     "TRIGGER_TYPES",
     "allowed_suborigins",
+    "has_control",
     "id_problem",
 ]
 
@@ -51,6 +55,21 @@ _SUBORIGINS: Final[dict[str, tuple[str, ...]]] = {
     "Vehicle": VEHICLE_SUBORIGINS,
     "Pedestrian": ("Unknown", ""),
 }
+
+
+# Text an agent sends (version, ids, age ranges) holds no control character: C0, DEL, C1.
+# Stated as a pattern in the dialect Python and ECMA-262 share, so the OpenAPI document
+# publishes the very rule the checks apply.
+TEXT_PATTERN: Final = "^[^\\x00-\\x1f\\x7f-\\x9f]*$"
+# An id as a declaration takes it (and as a query names it): 1 to 64 such characters
+# without ',' (ids appear in comma-separated query parameters).
+ID_PATTERN: Final = "^[^,\\x00-\\x1f\\x7f-\\x9f]+$"
+_CONTROL: Final = re.compile("[\\x00-\\x1f\\x7f-\\x9f]")
+
+
+def has_control(text: str) -> bool:
+    """Whether `text` holds a control character (refused in an agent's text)."""
+    return _CONTROL.search(text) is not None
 
 
 def allowed_suborigins(origin: str) -> tuple[str, ...]:

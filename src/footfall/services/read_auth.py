@@ -22,7 +22,7 @@ from footfall.domain.signing import signature_matches
 from footfall.store import accounts as account_store
 from footfall.store.db import Database
 
-__all__ = ["ApiCaller", "AuthFailure", "authenticate_request"]
+__all__ = ["ApiCaller", "AuthFailure", "authenticate_request", "stale_nonce_message"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,19 @@ class AuthFailure(Exception):
         self.code = code
         self.message = message
         self.retry_after = retry_after
+
+
+def stale_nonce_message(nonce: int, last: int, public_key: str) -> str:
+    """What a refused nonce says: the last one accepted, and the ways out (docs/api.md)."""
+    scales = ((10**15, "microseconds"), (10**12, "milliseconds"), (10**9, "seconds"))
+    scale = next((name for low, name in scales if last >= low), "")
+    seen = f" (it looks like {scale} since the epoch)" if scale else ""
+    return (
+        f"nonce {nonce} is not greater than {last}, the last nonce accepted for this key"
+        f"{seen}: send a greater one; if another client uses this key with another scale "
+        "(seconds, milliseconds, microseconds), give each client its own key "
+        f"(`footfall keys create`), or clear it with `footfall keys reset-nonce {public_key}`"
+    )
 
 
 def _now_us() -> int:
@@ -91,7 +104,7 @@ def authenticate_request(
     if nonce is None:
         raise AuthFailure(401, 3, "parameter 'nonce' is missing or not an integer from 1 to 2^63-1")
     if not accepted:
-        raise AuthFailure(
-            401, 3, f"nonce {nonce} is not greater than the last one accepted for this key"
-        )
+        with db.read() as conn:
+            last = account_store.last_nonce(conn, key.id)
+        raise AuthFailure(401, 3, stale_nonce_message(nonce, last, public_key))
     return ApiCaller(key.id, key.account_id)

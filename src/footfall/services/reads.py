@@ -1,4 +1,4 @@
-"""The read API's answers (SPEC §4, §5.1), item for item in the reference shapes.
+"""The read API's answers (docs/api.md), item for item the typed `read_items`.
 
 Tenant isolation lives here: every query is limited to the caller's account, and a
 location of another account is reported exactly like one that does not exist.
@@ -14,20 +14,19 @@ from typing import Any
 
 import msgspec
 
+from footfall.domain import read_items as items
 from footfall.domain import vocabulary as v
 from footfall.domain.count_ranges import count_parts
-from footfall.domain.coverage import state_of
-from footfall.domain.histogram import hour_start, local_hours
-from footfall.domain.read_params import ParamError, Params
+from footfall.domain.histogram import hour_start
+from footfall.domain.read_params import Params
 from footfall.domain.times import (
-    MS_PER_HOUR,
     format_local,
     format_local_seconds,
     format_offset,
     now_ms,
     parse_zone,
 )
-from footfall.services import coverage, occupancy
+from footfall.services import coverage_reads, occupancy
 from footfall.services.errors import NotFoundError
 from footfall.services.revisions import FINAL_AFTER_MS
 from footfall.store import occupancy as occupancy_store
@@ -35,12 +34,10 @@ from footfall.store import reads
 from footfall.store import revisions as revision_store
 from footfall.store.db import Database
 
-__all__ = ["MAX_COVERAGE_ITEMS", "ReadApi"]
+__all__ = ["ReadApi"]
 
-Item = dict[str, Any]
-MAX_COVERAGE_ITEMS = 10_000  # channel-hours in one /coverage answer
-_DAY_MS = 86_400_000
-_DAY_HOURS = 25  # the longest local day (DST fall-back)
+# `locations.id` is a 32-bit INTEGER column; the API takes any id up to 2^63-1 (docs/api.md).
+_MAX_LOCATION_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -56,9 +53,12 @@ class ReadApi:
 
     def _scope(self, conn: Any, account_id: int, params: Params) -> dict[int, _Location]:
         """The locations a request covers; NotFoundError names one outside the account."""
+        wanted = params.location_ids
+        if wanted is not None:  # an id beyond the column's range names no location
+            wanted = tuple(i for i in wanted if i <= _MAX_LOCATION_ID)
         owned = {
             row.id: _Location(row.id, parse_zone(row.timezone))
-            for row in reads.account_locations(conn, account_id, params.location_ids)
+            for row in reads.account_locations(conn, account_id, wanted)
         }
         if params.location_ids is None:
             return owned
@@ -67,76 +67,74 @@ class ReadApi:
                 raise NotFoundError(f"location_id {location_id} is not a location of this key")
         return {i: owned[i] for i in params.location_ids}
 
-    def locations(self, account_id: int) -> list[Item]:
+    def locations(self, account_id: int) -> list[items.Location]:
         now = datetime.now(UTC)
         with self.db.read() as conn:
             rows = reads.account_locations(conn, account_id)
         return [
-            {
-                "name": row.name,
-                "id": row.id,
-                "version": row.version,
-                "timezone_offset": format_offset(
-                    now.astimezone(parse_zone(row.timezone)).utcoffset()
-                ),
-                "hash": row.hash,
-            }
+            items.Location(
+                name=row.name,
+                id=row.id,
+                version=row.version,
+                timezone_offset=format_offset(now.astimezone(parse_zone(row.timezone)).utcoffset()),
+                hash=row.hash,
+            )
             for row in rows
         ]
 
-    def channels(self, account_id: int, params: Params) -> list[Item]:
+    def channels(self, account_id: int, params: Params) -> list[items.Channel]:
         with self.db.read() as conn:
             scope = self._scope(conn, account_id, params)
             rows = reads.channels_of(conn, list(scope)) if scope else []
         return [
-            {
-                "name": row.name,
-                "paid": row.paid,
-                "active": row.active,
-                "id": row.id,
-                "location_id": row.location_id,
-            }
+            items.Channel(
+                name=row.name,
+                paid=row.paid,
+                active=row.active,
+                id=row.id,
+                location_id=row.location_id,
+            )
             for row in rows
         ]
 
-    def triggers(self, account_id: int, params: Params) -> list[Item]:
+    def triggers(self, account_id: int, params: Params) -> list[items.Trigger]:
         with self.db.read() as conn:
             scope = self._scope(conn, account_id, params)
             rows = reads.triggers_of(conn, list(scope), params.channel_ids) if scope else []
         return [
-            {
-                "name": row.name,
-                "active": row.active,
-                "id": row.id,
-                "type": row.type,
-                "channel_id": row.channel_id,
-                "location_id": row.location_id,
-            }
+            items.Trigger(
+                name=row.name,
+                active=row.active,
+                id=row.id,
+                type=row.type,
+                channel_id=row.channel_id,
+                location_id=row.location_id,
+            )
             for row in rows
         ]
 
-    def events(self, account_id: int, params: Params) -> list[Item]:
+    def events(self, account_id: int, params: Params) -> list[items.Event]:
         with self.db.read() as conn:
             scope = self._scope(conn, account_id, params)
             if not scope or params.empty_range:
                 return []
             rows = reads.events_page(conn, list(scope), params)
         return [
-            {
-                "record_id": row.record_id,
-                "event_type": row.event_type,
-                "snapshot_id": row.snapshot_id,
-                "trigger_id": row.trigger_id,
-                "origin": row.origin,
-                "suborigin": row.suborigin,
-                "age_range": row.age_range,
-                "gender": row.gender,
-                "id": row.id,
-                "channel_id": row.channel_id,
-                "object_id": row.object_id,
-                "location_id": row.location_id,
-                "event_time": format_local(row.event_time, scope[row.location_id].zone),
-            }
+            items.Event(
+                record_id=row.record_id,
+                event_type=row.event_type,
+                snapshot_id=row.snapshot_id,
+                trigger_id=row.trigger_id,
+                origin=row.origin,
+                suborigin=row.suborigin,
+                age_range=row.age_range,
+                gender=row.gender,
+                id=row.id,
+                channel_id=row.channel_id,
+                object_id=row.object_id,
+                location_id=row.location_id,
+                event_time=format_local(row.event_time, scope[row.location_id].zone),
+            )
             for row in rows
         ]
 
@@ -163,8 +161,8 @@ class ReadApi:
         self, conn: Any, scope: dict[int, _Location], params: Params, group: Sequence[str]
     ) -> set[tuple[Any, ...]]:
         """The totals items (keys of `group`) that may have changed at or after
-        `updated_since` (issue 17, `services.revisions`): those holding an hour revised
-        since, and those with events in an hour that was not final yet then."""
+        `updated_since` (docs/api.md, Revisions; `services.revisions`): those holding an
+        hour revised since, and those with events in an hour that was not final yet then."""
         assert params.updated_since is not None
         keep: set[tuple[Any, ...]] = set()
         by_trigger = group[-1] == "trigger_id"
@@ -192,7 +190,7 @@ class ReadApi:
                 keep.update(key for key, count in counts.items() if count > 0)
         return keep
 
-    def totals_by_trigger(self, account_id: int, params: Params) -> list[Item]:
+    def totals_by_trigger(self, account_id: int, params: Params) -> list[items.EventTotalByTrigger]:
         with self.db.read() as conn:
             scope = self._scope(conn, account_id, params)
             if not scope or params.empty_range:
@@ -207,18 +205,18 @@ class ReadApi:
                 for row in reads.triggers_of(conn, list(scope), None)
             }
         return [
-            {
-                "trigger_name": names.get((location_id, trigger_id), trigger_id),
-                "trigger_id": trigger_id,
-                "count": count,
-                "channel_id": channel_id,
-                "location_id": location_id,
-            }
+            items.EventTotalByTrigger(
+                trigger_name=names.get((location_id, trigger_id), trigger_id),
+                trigger_id=trigger_id,
+                count=count,
+                channel_id=channel_id,
+                location_id=location_id,
+            )
             for (location_id, channel_id, trigger_id), count in sorted(counts.items())
             if count > 0
         ]
 
-    def totals_by_type(self, account_id: int, params: Params) -> list[Item]:
+    def totals_by_type(self, account_id: int, params: Params) -> list[items.EventTotalByType]:
         with self.db.read() as conn:
             scope = self._scope(conn, account_id, params)
             if not scope or params.empty_range:
@@ -229,124 +227,65 @@ class ReadApi:
                 updated = self._updated(conn, scope, params, group)
                 counts = Counter({k: c for k, c in counts.items() if k in updated})
         return [
-            {"count": count, "type": event_type, "channel_id": channel_id}
+            items.EventTotalByType(count=count, type=event_type, channel_id=channel_id)
             for (_location_id, channel_id, event_type), count in sorted(counts.items())
             if count > 0
         ]
 
-    def occupancy(self, account_id: int, params: Params) -> list[Item]:
-        """Live occupancy counters of the locations in scope (SPEC §4 extension)."""
+    def occupancy(self, account_id: int, params: Params) -> list[items.Occupancy]:
+        """Live occupancy counters of the locations in scope (a Footfall extension)."""
         now = self.clock()
         with self.db.read() as conn:
             scope = self._scope(conn, account_id, params)
             counters = occupancy_store.list_counters(conn, list(scope)) if scope else []
             return [
-                occupancy.render_counter(
-                    occupancy.counter_value(conn, c, scope[c.location_id].zone, now),
-                    scope[c.location_id].zone,
+                items.Occupancy(
+                    **occupancy.render_counter(
+                        occupancy.counter_value(conn, c, scope[c.location_id].zone, now),
+                        scope[c.location_id].zone,
+                    )
                 )
                 for c in counters
             ]
 
-    def queues(self, account_id: int, params: Params) -> list[Item]:
-        """Live queue lengths and waits of the locations in scope (SPEC §4 extension)."""
+    def queues(self, account_id: int, params: Params) -> list[items.Queue]:
+        """Live queue lengths and waits of the locations in scope (a Footfall extension)."""
         now = self.clock()
         with self.db.read() as conn:
             scope = self._scope(conn, account_id, params)
             rows = occupancy_store.list_queues(conn, list(scope)) if scope else []
             return [
-                occupancy.render_queue(
-                    occupancy.queue_value(conn, q, now), scope[q.location_id].zone
+                items.Queue(
+                    **occupancy.render_queue(
+                        occupancy.queue_value(conn, q, now), scope[q.location_id].zone
+                    )
                 )
                 for q in rows
             ]
 
-    def histograms(self, account_id: int, params: Params) -> list[Item]:
+    def histograms(self, account_id: int, params: Params) -> list[items.Histogram]:
         with self.db.read() as conn:
             scope = self._scope(conn, account_id, params)
             if not scope or params.empty_range:
                 return []
             rows = reads.histograms_page(conn, list(scope), params)
         return [
-            {
-                "trigger_id": row.trigger_id,
-                "id": row.id,
-                "channel_id": row.channel_id,
-                "counting_data": msgspec.json.decode(row.counting_data, type=list[float]),
-                "lifetime_data": msgspec.json.decode(row.lifetime_data, type=list[int]),
-                "location_id": row.location_id,
-                "histogram_time": format_local_seconds(row.hour_start, scope[row.location_id].zone),
-            }
+            items.Histogram(
+                trigger_id=row.trigger_id,
+                id=row.id,
+                channel_id=row.channel_id,
+                counting_data=msgspec.json.decode(row.counting_data, type=list[float]),
+                lifetime_data=msgspec.json.decode(row.lifetime_data, type=list[int]),
+                location_id=row.location_id,
+                histogram_time=format_local_seconds(row.hour_start, scope[row.location_id].zone),
+            )
             for row in rows
         ]
 
-    def coverage(self, account_id: int, params: Params) -> list[Item]:
-        """Per channel and completed local hour: covered seconds and state (extension,
-        issue 17). Default window: the 24 hours before `until` (default now). Hours before
-        a channel's first heartbeat are left out: nothing is known of them."""
-        now = self.clock()
-        until = params.until if params.until is not None else now
-        since = params.since if params.since is not None else until - _DAY_MS
-        if since >= until:
-            return []
-
-        def too_large(size: str, limit: int = MAX_COVERAGE_ITEMS) -> ParamError:
-            return ParamError(
-                "since",
-                f"the range covers {size} channel-hours; at most {limit} per "
-                "request: narrow since/until or give channel_id",
-            )
-
-        # Refused before listing its hours: even one channel would pass the limit.
-        if min(until, now) - since > (MAX_COVERAGE_ITEMS + 2) * MS_PER_HOUR:
-            raise too_large(f"more than {MAX_COVERAGE_ITEMS}")
+    def coverage(self, account_id: int, params: Params) -> list[items.Coverage]:
+        """Per channel and completed local hour: covered seconds and state (docs/api.md,
+        Coverage); see `coverage_reads`."""
         with self.db.read() as conn:
             scope = self._scope(conn, account_id, params)
-            plan: list[tuple[_Location, list[str], list[tuple[int, int]]]] = []
-            size = 0
-            for location in scope.values():
-                channels = [
-                    row.id
-                    for row in reads.channels_of(conn, [location.id])
-                    if params.channel_ids is None or row.id in params.channel_ids
-                ]
-                end = min(until, now)
-                hours = [
-                    (a, b)
-                    for a, b in local_hours(location.zone, hour_start(location.zone, since), end)
-                    if since <= a < until and b <= now
-                ]
-                plan.append((location, channels, hours))
-                size += len(channels) * len(hours)
-            # A day of every channel listed always fits (docs/api.md, Coverage): the
-            # default window answers for a location at its channel limit.
-            limit = max(MAX_COVERAGE_ITEMS, _DAY_HOURS * sum(len(c) for _, c, _ in plan))
-            if size > limit:
-                raise too_large(str(size), limit)
-            items: list[Item] = []
-            for location, channels, hours in plan:
-                if not channels or not hours:
-                    continue
-                # Every channel of the location: no list of them in the statement.
-                asked = None if params.channel_ids is None else channels
-                stored = coverage.channel_coverage(
-                    conn, location.id, asked, hours[0][0], hours[-1][1]
-                )
-                for channel in channels:
-                    known = stored.get(channel)
-                    if known is None:  # no mark ever: nothing is known of it
-                        continue
-                    for start, end in hours:
-                        if not known.known(end):
-                            continue
-                        seconds = known.seconds(start, end)
-                        items.append(
-                            {
-                                "location_id": location.id,
-                                "channel_id": channel,
-                                "hour": format_local_seconds(start, location.zone),
-                                "covered_seconds": seconds,
-                                "state": state_of(seconds, (end - start) // 1000),
-                            }
-                        )
-        return items
+            zones = {location.id: location.zone for location in scope.values()}
+            return coverage_reads.coverage_items(conn, zones, params, self.clock())

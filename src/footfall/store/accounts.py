@@ -11,24 +11,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
-from footfall.store.schema import accounts, api_key_usage, api_keys
+from footfall.store.schema import accounts, api_key_audit, api_key_usage, api_keys
 
 __all__ = [
     "AccountRow",
     "ApiKeyRow",
+    "KeyAuditRow",
     "KeyCredentials",
     "advance_nonce",
     "find_key",
     "get_account",
     "insert_account",
     "insert_key",
+    "key_audit",
+    "last_nonce",
     "list_accounts",
     "list_keys",
+    "reset_nonce",
     "revoke_key",
     "take_throttle_slot",
 ]
+
+
+@dataclass(frozen=True)
+class KeyAuditRow:
+    at: int  # epoch ms
+    kind: str  # nonce_reset
+    actor: str
+    nonce_before: int
 
 
 @dataclass(frozen=True)
@@ -148,3 +160,51 @@ def advance_nonce(conn: Connection, key_id: int, nonce: int) -> bool:
             .values(last_nonce=nonce)
         ).rowcount
     )
+
+
+def last_nonce(conn: Connection, key_id: int) -> int:
+    """The last nonce accepted for the key (0: none since it was made or cleared)."""
+    value = conn.execute(
+        select(api_key_usage.c.last_nonce).where(api_key_usage.c.key_id == key_id)
+    ).scalar_one_or_none()
+    return int(value or 0)
+
+
+def reset_nonce(conn: Connection, key_id: int, *, actor: str, now: int) -> int:
+    """Clear the key's last nonce (any nonce from 1 is accepted next) and record who and
+    when in `api_key_audit`; returns the nonce it held. The row is locked first, so two
+    resets at once each record what they cleared."""
+    before = conn.execute(
+        select(api_key_usage.c.last_nonce).where(api_key_usage.c.key_id == key_id).with_for_update()
+    ).scalar_one()
+    conn.execute(update(api_key_usage).where(api_key_usage.c.key_id == key_id).values(last_nonce=0))
+    at = max(
+        now,
+        1
+        + int(
+            conn.execute(
+                select(func.coalesce(func.max(api_key_audit.c.at), 0)).where(
+                    api_key_audit.c.key_id == key_id
+                )
+            ).scalar_one()
+        ),
+    )
+    conn.execute(
+        insert(api_key_audit).values(
+            key_id=key_id, at=at, kind="nonce_reset", actor=actor, nonce_before=before
+        )
+    )
+    return int(before)
+
+
+def key_audit(conn: Connection, key_id: int) -> list[KeyAuditRow]:
+    """The key's audit trail, newest first."""
+    a = api_key_audit
+    return [
+        KeyAuditRow(int(r.at), str(r.kind), str(r.actor), int(r.nonce_before))
+        for r in conn.execute(
+            select(a.c.at, a.c.kind, a.c.actor, a.c.nonce_before)
+            .where(a.c.key_id == key_id)
+            .order_by(a.c.at.desc())
+        )
+    ]

@@ -4,7 +4,8 @@ list the Citus statements, `docs/scaling.md` and the schema test are all made fr
 Invariant: every table of the migrated schema is in exactly one of three classes, and
 `tests/integration/test_citus_rules.py` checks the PostgreSQL catalog against this list:
 
-- **reference** tables are small and global (accounts, API keys, the token lookup). Citus
+- **reference** tables are small and global (accounts, API keys and their audit, the
+  token lookup). Citus
   copies them to every node and writes them with a two-phase commit, so none is written
   per request, and none has a foreign key to a distributed table (Citus refuses one).
 - **distributed** tables are sharded by one column. `locations` by its `id`, every tenant
@@ -44,6 +45,7 @@ TENANT_COLUMN = "location_id"
 REFERENCE: tuple[str, ...] = (
     "accounts",
     "api_keys",
+    "api_key_audit",
     "token_lookup",
     "dashboard_sessions",
     "server_key_check",

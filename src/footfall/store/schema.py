@@ -28,6 +28,7 @@ from sqlalchemy import (
 
 __all__ = [
     "accounts",
+    "api_key_audit",
     "api_key_usage",
     "api_keys",
     "channels",
@@ -77,6 +78,18 @@ api_keys = Table(
     Column("secret", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("revoked_at", BigInteger, nullable=True),
+)
+
+# Operators' actions on a key (`nonce_reset`: its last nonce cleared), with who and when;
+# the nonce it held before. Written only by an operator, so a Citus reference table.
+api_key_audit = Table(
+    "api_key_audit",
+    metadata,
+    Column("key_id", Integer, ForeignKey("api_keys.id"), primary_key=True, autoincrement=False),
+    Column("at", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(16), primary_key=True),
+    Column("actor", Text, nullable=False),
+    Column("nonce_before", BigInteger, nullable=False),
 )
 
 # Each key's nonce and throttle state, in the database so every server process shares

@@ -6,8 +6,8 @@ framed (`frame-ancestors 'none'`, and `X-Frame-Options: DENY` for old browsers).
 response but the interactive API docs also gets a Content-Security-Policy that allows
 only Footfall's own static files: no inline script, style or event handler, no other
 origin, no plugins, forms posting only back to Footfall. The docs pages (/docs, /redoc)
-load Swagger UI and ReDoc from their CDN with inline script, so their policy only forbids
-framing.
+set their own policy (`api.docs_ui`: this server's scripts only, inline styles allowed);
+other paths under them keep one that only forbids framing.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The API keys page: the keys, creating one (its secret shown once), revoking one.
+"""The API keys page: the keys, creating one (its secret shown once), revoking one,
+clearing one's last nonce (recorded with who and when, docs/api.md, Nonces).
 
 Invariant: an account id is checked by the API's rules (web.values) before it is used; a
 new key's secret is rendered directly, never put in a URL.
@@ -13,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from footfall.services import management
+from footfall.services import key_nonces, management
 from footfall.services.errors import ServiceError
 from footfall.web.gate import back, bad_value, checked_form, database, require_session
 from footfall.web.render import render
@@ -58,3 +59,17 @@ async def revoke_key(request: Request) -> Response:
     except ServiceError as exc:
         return back("/keys", f"Not revoked: {exc}")
     return back("/keys", f"Key {form.get('public_key')} revoked.")
+
+
+@router.post("/keys/reset-nonce")
+async def reset_key_nonce(request: Request) -> Response:
+    """Clear a key's last nonce, recorded with who and when (docs/api.md, Nonces)."""
+    form = await checked_form(request)
+    key, by = form.get("public_key", ""), form.get("by", "")
+    try:
+        done = await run_in_threadpool(
+            lambda: key_nonces.reset_nonce(database(request), key, by=by)
+        )
+    except ServiceError as exc:
+        return back("/keys", f"Nonce not cleared: {exc}")
+    return back("/keys", f"Key {key}: nonce {done.nonce_before} cleared by {done.by}.")
