@@ -43,9 +43,8 @@ class MotionFacts:
 
 
 class Motion:
-    scale = 0.5
-
-    def __init__(self, min_area: int = 600, fps: float = 25.0) -> None:
+    def __init__(self, min_area: int = 600, fps: float = 25.0, scale: float = 0.5) -> None:
+        self.scale = scale
         self.min_area = min_area * self.scale * self.scale
         self.subtractor = cv2.createBackgroundSubtractorMOG2(
             history=max(50, int(STILL_SECONDS * fps)), varThreshold=16, detectShadows=True
