@@ -70,6 +70,8 @@ class ChannelPipeline:
         self.kinds: dict[int, Counter[int]] = {}
         self.pending: list[tuple[int, MotionFacts]] = []  # frames since the last detection
         self.last: tuple[int, sv.Detections] | None = None
+        # Told each detection frame's time and what the detector found (agent-eval).
+        self.on_detections: Callable[[int, sv.Detections], None] | None = None
         small = (int(height * self.detector.scale), int(width * self.detector.scale))
         lost_ms = int(LOST_SECONDS * 1000)
         self.rules: list[Rule] = []
@@ -88,6 +90,8 @@ class ChannelPipeline:
         boxes = [t.get_state_bbox() for t in self.tracker.tracks]
         expected = [(float(b[0]), float(b[1]), float(b[2]), float(b[3])) for b in boxes]
         found = self.detector.find(frame, motion, expected)
+        if self.on_detections is not None:
+            self.on_detections(t_ms, found)
         tracked = self.tracker.update(found, timestamp=t_ms / 1000)
         if len(tracked) and tracked.tracker_id is not None:
             # Unconfirmed tracks carry a negative id: they are not objects yet.
