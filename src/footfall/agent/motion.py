@@ -1,4 +1,5 @@
-"""Where the picture moves: background subtraction at half resolution, cleaned by
+"""Where the picture moves: background subtraction on a scaled-down copy (half resolution
+for the HOG pipeline, 320 px wide for the learned detectors, agent/detect.py), cleaned by
 morphology, and the boxes of the moving blobs (at full resolution).
 
 The background model (OpenCV's MOG2 subtractor, deterministic: a file processed again gives
