@@ -7,11 +7,14 @@ as it is (768x576, played at its true 7 fps), and the same frames scaled to 1920
 and written as a 30 fps file, the frame size and rate of a 1080p camera (decoding a
 1080p frame and scaling it down for the detector is the cost that changes with the
 size). CPU time (`time.thread_time`), not wall time: the machine may be shared. Target:
-the video handled at least as fast as it plays. Nothing is measured without the data.
+the video handled at least as fast as it plays (the figure, not the ratio to decoding,
+is what the target judges). `quick`: the first 200 frames. Nothing is measured without
+the data.
 """
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 import time
 from pathlib import Path
@@ -63,7 +66,7 @@ def _channel(path: Path, fps: float, width: int, height: int) -> ChannelConfig:
     )
 
 
-def measure(path: Path, fps: float, name: str) -> Row:
+def measure(path: Path, fps: float, name: str, frames: int | None = None) -> Row:
     capture = cv2.VideoCapture(str(path))
     width, height = (
         int(capture.get(p)) for p in (cv2.CAP_PROP_FRAME_WIDTH, cv2.CAP_PROP_FRAME_HEIGHT)
@@ -72,12 +75,12 @@ def measure(path: Path, fps: float, name: str) -> Row:
     channel = _channel(path, fps, width, height)
     source = VideoSource(channel)
     started = time.thread_time()
-    decoded = sum(1 for _ in source.frames())
+    decoded = sum(1 for _ in itertools.islice(source.frames(), frames))
     decode_fps = decoded / max(1e-9, time.thread_time() - started)
     started = time.thread_time()
     pipeline = ChannelPipeline(channel, 0, fps, (height, width))
     processed = 0
-    for frame, t_ms in source.frames():
+    for frame, t_ms in itertools.islice(source.frames(), frames):
         pipeline.process(frame, t_ms)
         processed += 1
     handled = processed / max(1e-9, time.thread_time() - started)
@@ -98,9 +101,9 @@ def run(quick: bool = False) -> list[Row]:
         return []
     cv2.setNumThreads(1)  # one core, as the target says
     pets = data / "vtest.avi"
-    rows = [measure(pets, 7.0, "PETS09-S2L1 768x576 (7 fps)")]
+    frames = 200 if quick else 795
+    rows = [measure(pets, 7.0, "PETS09-S2L1 768x576 (7 fps)", frames)]
     with tempfile.TemporaryDirectory() as tmp:
-        frames = 300 if quick else 795
         big = upscaled(pets, Path(tmp) / "pets-1080p.mp4", (1920, 1080), 30.0, frames)
         rows.append(measure(big, 30.0, "PETS09-S2L1 frames at 1920x1080, 30 fps"))
     return rows
