@@ -92,7 +92,7 @@ channels:
         1 for _, d in truth if d == "backward"
     )
     assert (tmp_path / "spool.db").exists()
-    # Heartbeats every 30 s of frame time (issue 17): the video's span is covered, the
+    # Heartbeats every 30 s of frame time (docs/agent.md): the video's span is covered, the
     # time the server was killed included (they were spooled).
     with db.read() as conn:
         covered = conn.execute(

@@ -1,4 +1,4 @@
-"""Line, zone and scene rules over tracked objects: the events of SPEC §2.
+"""Line, zone and scene rules over tracked objects: the events of docs/api.md.
 
 Flicker never counts twice: a line crossing needs the anchor (bottom centre of the box)
 on the far side for `crossing_frames` rows of its track, and a zone join or leave needs the

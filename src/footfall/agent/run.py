@@ -2,7 +2,7 @@
 delivers the spool. Files are processed once (unless looped) and the agent exits when
 every event is acknowledged; streams run until SIGTERM or Ctrl-C, then the spool drains.
 
-Each channel also spools a heartbeat (issue 17) at its first frame and then every
+Each channel also spools a heartbeat (docs/agent.md, Heartbeats) at its first frame and then every
 `HEARTBEAT_MS` of frame time: `ok`, or `sabotage` while its scene rule says the view is
 covered or moved; a stream that stops delivering frames gets a `no_signal` one. Frame
 time, not the wall clock, so a file's coverage is the span its frames show."""

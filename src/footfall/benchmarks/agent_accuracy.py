@@ -1,4 +1,4 @@
-"""The edge agent on real footage (issue 14): each line direction and zone count of the
+"""The edge agent on real footage (docs/agent.md): each line direction and zone count of the
 agent beside the ground truth's (`truth.py` of the real-footage directory), and its frames
 per second beside the sequence's true frame rate (real time on one core).
 
