@@ -66,8 +66,8 @@ def test_a_full_configuration(tmp_path: Path) -> None:
         (("name: Entrance", "name: Entrance\n    fps: 0"), "channels[0].fps: expected frames"),
         (("name: Entrance", "name: Entrance\n    faces: maybe"), "channels[0].faces: expected"),
         (
-            ("name: Entrance", "name: Entrance\n    detector: yolo"),
-            "channels[0].detector: expected people, motion or {onnx: path/to/model.onnx}",
+            ("name: Entrance", "name: Entrance\n    detector: ssd"),
+            "channels[0].detector: expected yolo, people, motion or {onnx: path/to/model.onnx}",
         ),
         (
             ("name: Entrance", "name: Entrance\n    detector: {onnx: missing.onnx}"),
@@ -132,7 +132,7 @@ def test_detector_fps_and_faces(tmp_path: Path) -> None:
     assert detector.classes == ((0, "Pedestrian"), (2, "Vehicle/Car"))
     path.write_text(GOOD)
     [default] = load_config(path).channels
-    assert (default.fps, default.faces, default.detector.kind) == (None, True, "people")
+    assert (default.fps, default.faces, default.detector.kind) == (None, True, "auto")
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from typing import Any
 import cv2
 import pytest
 
-from footfall.agent.config import ChannelConfig, TriggerConfig
+from footfall.agent.config import ChannelConfig, DetectorConfig, TriggerConfig
 from footfall.agent.pipeline import ChannelPipeline
 from footfall.agent.source import VideoSource
 from footfall.agent.synthetic import FPS, Scenario, render, standard_scenario, zone_scenario
@@ -27,7 +27,13 @@ FRAME_MS = 1000 / FPS
 def run(scenario: Scenario, triggers: tuple[TriggerConfig, ...], tmp: Path) -> list[dict[str, Any]]:
     cv2.setNumThreads(1)
     path = render(scenario, tmp / "video.avi")
-    channel = ChannelConfig("cam", "Camera", str(path), triggers, start_time_ms=START)
+    # The rendered figures are drawn shapes, not people a learned detector knows: these
+    # tests are of the motion-and-HOG path and of the rules (the learned detector is
+    # tested on photographs in test_learned.py and on real footage).
+    people = DetectorConfig(kind="people")
+    channel = ChannelConfig(
+        "cam", "Camera", str(path), triggers, start_time_ms=START, detector=people
+    )
     source = VideoSource(channel)
     fps, shape = source.probe()
     pipeline = ChannelPipeline(channel, 0, fps, shape)

@@ -51,6 +51,7 @@ channels:
     name: Entrance
     source: door.avi
     start_time: {start}
+    detector: people  # the rendered figures are drawn shapes, found by motion and HOG
     triggers:
       - {{id: t-in, name: In, type: Line, line: [[640, 0], [640, 720]], direction: forward}}
       - {{id: t-out, name: Out, type: Line, line: [[640, 0], [640, 720]], direction: backward}}
@@ -91,7 +92,7 @@ channels:
         1 for _, d in truth if d == "backward"
     )
     assert (tmp_path / "spool.db").exists()
-    # Heartbeats every 30 s of frame time (issue 17): the video's span is covered, the
+    # Heartbeats every 30 s of frame time (docs/agent.md): the video's span is covered, the
     # time the server was killed included (they were spooled).
     with db.read() as conn:
         covered = conn.execute(
@@ -119,6 +120,7 @@ channels:
   - id: cam-zone
     source: zone.avi
     start_time: {start}
+    detector: people  # the rendered figures are drawn shapes, found by motion and HOG
     loop: true
     triggers:
       - {{id: t-zone, type: Zone, polygon: [[100, 200], [500, 200], [500, 560], [100, 560]]}}

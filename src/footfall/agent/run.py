@@ -2,7 +2,7 @@
 delivers the spool. Files are processed once (unless looped) and the agent exits when
 every event is acknowledged; streams run until SIGTERM or Ctrl-C, then the spool drains.
 
-Each channel also spools a heartbeat (issue 17) at its first frame and then every
+Each channel also spools a heartbeat (docs/agent.md, Heartbeats) at its first frame and then every
 `HEARTBEAT_MS` of frame time: `ok`, or `sabotage` while its scene rule says the view is
 covered or moved; a stream that stops delivering frames gets a `no_signal` one. Frame
 time, not the wall clock, so a file's coverage is the span its frames show."""
@@ -28,6 +28,7 @@ __all__ = ["HEARTBEAT_MS", "run_agent", "server_config"]
 
 log = logging.getLogger("footfall.agent")
 HEARTBEAT_MS = 30_000
+RATE_LOG_FRAMES = 3000  # about two minutes of 25 fps video
 
 
 def server_config(config: AgentConfig) -> dict[str, object]:
@@ -56,6 +57,7 @@ def _channel_worker(
 ) -> None:
     channel = pipeline.channel.id
     next_beat: int | None = None
+    rate = Rate(channel, pipeline.cadence.fps)
     try:
         for frame, t_ms in source.frames():
             if stop.is_set():
@@ -64,10 +66,39 @@ def _channel_worker(
             if next_beat is None or t_ms >= next_beat:
                 spool.add_heartbeat(channel, t_ms, _status(pipeline))
                 next_beat = t_ms + HEARTBEAT_MS
+            rate.frame(pipeline.cadence.every)
+        rate.report(pipeline.cadence.every)
         if not source.is_file:  # a stream that ends has lost its signal
             spool.add_heartbeat(channel, int(time.time() * 1000), "no_signal")
     except BaseException as exc:  # reported by the main thread
         errors.append(exc)
+
+
+class Rate:
+    """Logs how many frames of video a channel handles per CPU second of its thread (the
+    one core it has), beside the video's own rate, every `RATE_LOG_FRAMES` frames."""
+
+    def __init__(self, channel: str, fps: float) -> None:
+        self.channel, self.fps = channel, fps
+        self.started = time.thread_time()
+        self.frames = 0
+
+    def frame(self, every: int) -> None:
+        self.frames += 1
+        if self.frames % RATE_LOG_FRAMES == 0:
+            self.report(every)
+
+    def report(self, every: int) -> None:
+        cpu = time.thread_time() - self.started
+        if self.frames and cpu > 0:
+            log.info(
+                "channel %s: %.1f frames of video per CPU second (the video: %.1f fps), "
+                "detecting on every %d. frame",
+                self.channel,
+                self.frames / cpu,
+                self.fps,
+                every,
+            )
 
 
 def _status(pipeline: ChannelPipeline) -> str:

@@ -1,10 +1,20 @@
-"""The edge agent's pipeline speed (issue 9): frames per second of the whole pipeline
-(decode, background subtraction, blobs, ByteTrack, line/zone/scene rules) on 1280x720
-video on one core, beside the frames per second of merely decoding the same video.
-Target: at least 25 fps (real time)."""
+"""The edge agent's speed on real footage, one core: frames of video handled per CPU
+second of the whole pipeline (decoding, motion facts, the detector on the frames the
+cadence picks, ByteTrack, line/zone/scene rules), beside merely decoding the same file.
+
+The footage is PETS 2009 S2.L1 (`vtest.avi` of the evaluation data, `$FOOTFALL_REAL_DATA`):
+as it is (768x576, played at its true 7 fps), and the same frames scaled to 1920x1080
+and written as a 30 fps file, the frame size and rate of a 1080p camera (decoding a
+1080p frame and scaling it down for the detector is the cost that changes with the
+size). CPU time (`time.thread_time`), not wall time: the machine may be shared. Target:
+the video handled at least as fast as it plays (the figure, not the ratio to decoding,
+is what the target judges). `quick`: the first 200 frames. Nothing is measured without
+the data.
+"""
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 import time
 from pathlib import Path
@@ -12,62 +22,88 @@ from pathlib import Path
 import cv2
 
 from footfall.agent.config import ChannelConfig, TriggerConfig
+from footfall.agent.evaluation import data_dir
 from footfall.agent.pipeline import ChannelPipeline
 from footfall.agent.source import VideoSource
-from footfall.agent.synthetic import render, standard_scenario
 from footfall.benchmarks.report import Row
 
-__all__ = ["run"]
+__all__ = ["run", "upscaled"]
 
-LINE = ((640, 0), (640, 720))
-ZONE = ((100, 200), (500, 200), (500, 560), (100, 560))
+
+def upscaled(source: Path, target: Path, size: tuple[int, int], fps: float, frames: int) -> Path:
+    """The first `frames` frames of `source`, scaled to `size`, as an MPEG-4 file."""
+    capture = cv2.VideoCapture(str(source))
+    writer = cv2.VideoWriter(str(target), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
+    for _ in range(frames):
+        ok, frame = capture.read()
+        if not ok:
+            break
+        writer.write(cv2.resize(frame, size, interpolation=cv2.INTER_CUBIC))
+    writer.release()
+    capture.release()
+    return target
+
+
+def _channel(path: Path, fps: float, width: int, height: int) -> ChannelConfig:
+    line = ((width // 2, height // 4), (width // 2, height * 3 // 4))
+    zone = (
+        (width // 4, height // 3),
+        (width * 3 // 4, height // 3),
+        (width * 3 // 4, height * 2 // 3),
+        (width // 4, height * 2 // 3),
+    )
+    return ChannelConfig(
+        "cam",
+        "Camera",
+        str(path),
+        (
+            TriggerConfig("t-in", "In", "Line", line=line, direction="both"),
+            TriggerConfig("t-zone", "Zone", "Zone", polygon=zone, loitering_seconds=30),
+            TriggerConfig("t-scene", "Scene", "Scene"),
+        ),
+        start_time_ms=1_764_000_000_000,
+        fps=fps,
+    )
+
+
+def measure(path: Path, fps: float, name: str, frames: int | None = None) -> Row:
+    capture = cv2.VideoCapture(str(path))
+    width, height = (
+        int(capture.get(p)) for p in (cv2.CAP_PROP_FRAME_WIDTH, cv2.CAP_PROP_FRAME_HEIGHT)
+    )
+    capture.release()
+    channel = _channel(path, fps, width, height)
+    source = VideoSource(channel)
+    started = time.thread_time()
+    decoded = sum(1 for _ in itertools.islice(source.frames(), frames))
+    decode_fps = decoded / max(1e-9, time.thread_time() - started)
+    started = time.thread_time()
+    pipeline = ChannelPipeline(channel, 0, fps, (height, width))
+    processed = 0
+    for frame, t_ms in itertools.islice(source.frames(), frames):
+        pipeline.process(frame, t_ms)
+        processed += 1
+    handled = processed / max(1e-9, time.thread_time() - started)
+    return Row(
+        name=f"agent on {name}, one core (every {pipeline.cadence.every}. frame detected)",
+        figure=handled,
+        unit="fps",
+        baseline_name="decoding only",
+        baseline=decode_fps,
+        target=f">= {fps:g} fps (the video's rate)",
+        ok=handled >= fps,
+    )
 
 
 def run(quick: bool = False) -> list[Row]:
+    data = data_dir()
+    if data is None or not (data / "vtest.avi").is_file():
+        return []
     cv2.setNumThreads(1)  # one core, as the target says
+    pets = data / "vtest.avi"
+    frames = 200 if quick else 795
+    rows = [measure(pets, 7.0, "PETS09-S2L1 768x576 (7 fps)", frames)]
     with tempfile.TemporaryDirectory() as tmp:
-        scenario = standard_scenario(people=8 if quick else 16)
-        path = render(scenario, Path(tmp) / "bench.avi")
-        channel = ChannelConfig(
-            "cam",
-            "Camera",
-            str(path),
-            (
-                TriggerConfig("t-in", "In", "Line", line=LINE, direction="forward"),
-                TriggerConfig("t-out", "Out", "Line", line=LINE, direction="backward"),
-                TriggerConfig(
-                    "t-zone",
-                    "Zone",
-                    "Zone",
-                    polygon=ZONE,
-                    loitering_seconds=30,
-                    crowd_count=5,
-                    crowd_seconds=5,
-                ),
-                TriggerConfig("t-scene", "Scene", "Scene"),
-            ),
-            start_time_ms=1_764_000_000_000,
-        )
-        source = VideoSource(channel)
-        started = time.perf_counter()
-        decoded = sum(1 for _ in source.frames())
-        decode_fps = decoded / (time.perf_counter() - started)
-        fps, shape = source.probe()
-        pipeline = ChannelPipeline(channel, 0, fps, shape)
-        started = time.perf_counter()
-        processed = 0
-        for frame, t_ms in source.frames():
-            pipeline.process(frame, t_ms)
-            processed += 1
-        pipeline_fps = processed / (time.perf_counter() - started)
-    return [
-        Row(
-            name="agent pipeline on 1280x720, one core",
-            figure=pipeline_fps,
-            unit="fps",
-            baseline_name="decoding only",
-            baseline=decode_fps,
-            target=">= 25 fps",
-            ok=pipeline_fps >= 25,
-        )
-    ]
+        big = upscaled(pets, Path(tmp) / "pets-1080p.mp4", (1920, 1080), 30.0, frames)
+        rows.append(measure(big, 30.0, "PETS09-S2L1 frames at 1920x1080, 30 fps"))
+    return rows
