@@ -74,7 +74,7 @@ def agent(
 
 
 def _print_dead_letters(spool_path: Path, *, as_json: bool) -> None:
-    from footfall.agent.spool import Spool
+    from footfall.uplink.spool import Spool
 
     if not spool_path.exists():
         fail(f"no spool at {spool_path}: the agent has not run with this configuration yet")
