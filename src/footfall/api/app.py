@@ -24,7 +24,7 @@ from footfall.config import Settings
 from footfall.domain.ingest import MAX_BODY_BYTES
 from footfall.domain.times import now_ms
 from footfall.forwarded import ForwardedClient
-from footfall.root import Database, new_database, server_services
+from footfall.root import Database, ServerServices, new_database, server_services
 from footfall.services.analytics import HistogramJob, HistogramRun
 from footfall.services.key_check import verify_server_key
 from footfall.services.occupancy import IdleResetAudit
@@ -121,16 +121,7 @@ def create_app(
         docs_url=None,  # served offline by `install_docs`
         redoc_url=None,
     )
-    app.state.settings = settings
-    app.state.db = database
-    app.state.ingest = services.ingest
-    app.state.dispatcher = dispatcher
-    app.state.reads = services.reads
-    app.state.clock = clock
-    app.state.login_throttle = LoginThrottle(lambda: clock() / 1000)
-    if settings.admin_token_problem:
-        log.warning("%s", settings.admin_token_problem)
-    app.state.metrics_registry = metrics.registry(database, clock)
+    _keep_state(app, settings, database, services, clock)
     app.add_middleware(
         BodyBudget,
         limit=settings.body_bytes_in_flight,
@@ -144,6 +135,26 @@ def create_app(
     # Outermost: everything inside (sign-in back-off, access log) sees the real client.
     app.add_middleware(ForwardedClient, trusted=settings.forwarded_allow_ips)
     return app
+
+
+def _keep_state(
+    app: FastAPI,
+    settings: Settings,
+    database: Database,
+    services: ServerServices,
+    clock: Callable[[], int],
+) -> None:
+    """What the routes find on `app.state`: settings, database, services, clock."""
+    app.state.settings = settings
+    app.state.db = database
+    app.state.ingest = services.ingest
+    app.state.dispatcher = services.dispatcher
+    app.state.reads = services.reads
+    app.state.clock = clock
+    app.state.login_throttle = LoginThrottle(lambda: clock() / 1000)
+    if settings.admin_token_problem:
+        log.warning("%s", settings.admin_token_problem)
+    app.state.metrics_registry = metrics.registry(database, clock)
 
 
 def _install_routes(app: FastAPI) -> None:

@@ -8,13 +8,16 @@ import json
 import logging
 from datetime import UTC
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from footfall.cli.common import JsonOption
 from footfall.cli.output import emit_table, fail
 from footfall.domain.times import format_local
+
+if TYPE_CHECKING:  # the agent's extra may be missing: imported where it is used
+    from footfall.agent.evaluation.data import Sequence as Footage
 
 __all__ = ["add_agent_commands"]
 
@@ -134,19 +137,7 @@ def agent_eval(
     where = ev.data_dir(data)
     if data is not None and where is None:
         fail(f"--data: {data} is not a directory")
-    try:
-        chosen = [ev.find_sequence(s, where) for s in sequence or list(ev.SEQUENCES)]
-    except FileNotFoundError as exc:
-        fail(f"--sequence {exc}")
-    if line or zone:
-        if len(chosen) != 1:
-            fail("--line and --zone need exactly one --sequence")
-        try:
-            chosen = [ev.with_geometry(chosen[0], line or [], zone or [])]
-        except ValueError as exc:
-            fail(str(exc))
-    if not all(s.lines or s.zones for s in chosen):
-        fail("--line or --zone: a sequence folder has no documented lines or zones")
+    chosen = _chosen(sequence or list(ev.SEQUENCES), where, line or [], zone or [])
     try:
         results = [
             ev.evaluate(s, where or Path("."), frames=frames, detector=DetectorConfig(detector))
@@ -158,3 +149,25 @@ def agent_eval(
         print(json.dumps({"results": [r.as_json() for r in results]}))
     else:
         print(ev.render(results))
+
+
+def _chosen(
+    names: list[str], where: Path | None, lines: list[str], zones: list[str]
+) -> list[Footage]:
+    """The sequences to evaluate, with the lines and zones given on the command line."""
+    from footfall.agent import evaluation as ev
+
+    try:
+        chosen = [ev.find_sequence(s, where) for s in names]
+    except FileNotFoundError as exc:
+        fail(f"--sequence {exc}")
+    if lines or zones:
+        if len(chosen) != 1:
+            fail("--line and --zone need exactly one --sequence")
+        try:
+            chosen = [ev.with_geometry(chosen[0], lines, zones)]
+        except ValueError as exc:
+            fail(str(exc))
+    if not all(s.lines or s.zones for s in chosen):
+        fail("--line or --zone: a sequence folder has no documented lines or zones")
+    return chosen

@@ -104,26 +104,13 @@ def replay(
     open_at_start: Mapping[int, OpenStay] | None = None,
     horizon_ms: int | None = None,
 ) -> list[Stay]:
-    """All stays, sorted by (start_ms, object_id). `open_at_start` maps object_id ->
-    (start, last sign) of a stay already open before the first event. At `horizon_ms` (if
-    given) open stays whose last sign + 4h <= horizon_ms are closed as timed out
-    (completed False); the others keep end_ms None. Without a horizon, open stays keep
-    end_ms None.
-
-    Every event given is processed, including any at or after `horizon_ms` (the live
-    occupancy counts a join slightly ahead of the clock); the horizon only decides which
-    stays left open are known to have timed out. Stays with equal (start_ms, object_id)
-    (a zero-length stay followed by a new join at the same millisecond) keep the order in
-    which they ended.
-    """
-    inside: dict[int, int] = {}  # object -> start of its open stay
-    # object -> signs after the start (only for stays that have some: most have none, and
-    # the histogram job's hot loop then does one dictionary look-up more, not a list).
-    signs: dict[int, list[int]] = {}
-    for obj, (began, last) in (open_at_start or {}).items():
-        inside[obj] = began
-        if last != began:
-            signs[obj] = [last]
+    """All stays, sorted by (start_ms, object_id); `open_at_start`: object_id -> (start,
+    last sign) of stays open before the first event. Every event is processed, even at or
+    after `horizon_ms` (live occupancy counts a join slightly ahead of the clock); the
+    horizon only closes, as timed out, the stays left open whose last sign + 4 h is at or
+    before it (without one, open stays keep end_ms None). Equal (start_ms, object_id)
+    keep the order in which they ended."""
+    inside, signs = _seeded(open_at_start or {})
     stays: list[Stay] = []
     # tuple.__new__ skips the named tuple's Python-level constructor: a third of the cost
     # when the histogram job replays 100k events.
@@ -165,14 +152,39 @@ def replay(
             close(obj, start, time, True)
         else:  # the stay had timed out; this leave has no open join
             close(obj, start, deadline, False)
+    stays.extend(_left_open(inside, signs, horizon_ms))
+    # Stable sort: stays with equal keys stay in the order they ended (chronological).
+    stays.sort(key=_STAY_ORDER)
+    return stays
+
+
+def _seeded(
+    open_at_start: Mapping[int, OpenStay],
+) -> tuple[dict[int, int], dict[int, list[int]]]:
+    """(object -> start of its open stay, object -> signs after the start) of the stays
+    open before the first event. Signs are kept only for stays that have some: most have
+    none, and the histogram job's hot loop then does one dictionary look-up, not a list."""
+    inside: dict[int, int] = {}
+    signs: dict[int, list[int]] = {}
+    for obj, (began, last) in open_at_start.items():
+        inside[obj] = began
+        if last != began:
+            signs[obj] = [last]
+    return inside, signs
+
+
+def _left_open(
+    inside: Mapping[int, int], signs: Mapping[int, list[int]], horizon_ms: int | None
+) -> list[Stay]:
+    """The stays still open after the last event: closed (not completed) when their last
+    sign + 4 h is at or before the horizon, else open (end None)."""
+    out: list[Stay] = []
     for obj, start in inside.items():
         extra = signs.get(obj)
         deadline = (extra[-1] if extra else start) + MAX_STAY_MS
         end = deadline if horizon_ms is not None and deadline <= horizon_ms else None
-        stays.append(new(Stay, (obj, start, end, False, tuple(extra) if extra else ())))
-    # Stable sort: stays with equal keys stay in the order they ended (chronological).
-    stays.sort(key=_STAY_ORDER)
-    return stays
+        out.append(Stay(obj, start, end, False, tuple(extra) if extra else ()))
+    return out
 
 
 def last_sign_before(stay: Stay, instant_ms: int) -> int:

@@ -253,27 +253,9 @@ def claim_next(
     its deliveries means one is in flight. Leases expire, so a dead process blocks the
     endpoint no longer than its lease.
     """
-    d, e = webhook_deliveries, webhook_endpoints
-    endpoint = select(e.c.id).where(
-        e.c.location_id == location_id, e.c.id == endpoint_id, e.c.enabled == 1
-    )
-    if conn.dialect.name == "postgresql":
-        endpoint = endpoint.with_for_update(skip_locked=True)
-    if conn.execute(endpoint).one_or_none() is None:
-        return None  # disabled, gone, or another process is claiming for it right now
-    in_flight = (
-        select(d.c.id)
-        .where(
-            d.c.location_id == location_id,
-            d.c.endpoint_id == endpoint_id,
-            d.c.status == "pending",
-            d.c.claim_token.is_not(None),
-            d.c.next_attempt_at > now,
-        )
-        .limit(1)
-    )
-    if conn.execute(in_flight).first() is not None:
+    if not _endpoint_free(conn, location_id, endpoint_id, now):
         return None
+    d = webhook_deliveries
     pick = (
         select(d.c.location_id, d.c.id)
         .where(
@@ -291,6 +273,37 @@ def claim_next(
     key = and_(d.c.location_id == found.location_id, d.c.id == found.id)
     token = secrets.token_hex(16)
     conn.execute(update(d).where(key).values(next_attempt_at=now + lease_ms, claim_token=token))
+    return _claimed(conn, key, token)
+
+
+def _endpoint_free(conn: Connection, location_id: int, endpoint_id: int, now: int) -> bool:
+    """The endpoint is enabled, its row is ours to claim for (locked on PostgreSQL), and
+    no attempt to it is in flight (an unexpired lease on one of its deliveries)."""
+    d, e = webhook_deliveries, webhook_endpoints
+    endpoint = select(e.c.id).where(
+        e.c.location_id == location_id, e.c.id == endpoint_id, e.c.enabled == 1
+    )
+    if conn.dialect.name == "postgresql":
+        endpoint = endpoint.with_for_update(skip_locked=True)
+    if conn.execute(endpoint).one_or_none() is None:
+        return False  # disabled, gone, or another process is claiming for it right now
+    in_flight = (
+        select(d.c.id)
+        .where(
+            d.c.location_id == location_id,
+            d.c.endpoint_id == endpoint_id,
+            d.c.status == "pending",
+            d.c.claim_token.is_not(None),
+            d.c.next_attempt_at > now,
+        )
+        .limit(1)
+    )
+    return conn.execute(in_flight).first() is None
+
+
+def _claimed(conn: Connection, key: ColumnElement[bool], token: str) -> Claimed | None:
+    """The delivery just claimed, with its endpoint's URL and secret (None: disabled)."""
+    d, e = webhook_deliveries, webhook_endpoints
     row = conn.execute(
         select(
             d.c.location_id,
