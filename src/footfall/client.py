@@ -32,7 +32,8 @@ Value = str | int | datetime | Iterable[str | int] | None
 
 
 class FootfallError(Exception):
-    """The server refused a request: `status` (HTTP), `code` (SPEC §4) and its message."""
+    """The server refused a request: `status` (HTTP), `code` (docs/api.md, The read API) and its
+    message."""
 
     def __init__(self, status: int, code: int, message: str) -> None:
         super().__init__(f"{message} (HTTP {status}, code {code})")
@@ -120,7 +121,7 @@ class Client:
             result: list[dict[str, Any]] = body["result"]
             return result
 
-    # One method per endpoint; keyword arguments are the query parameters of SPEC §4.
+    # One method per endpoint; keyword arguments are the query parameters of docs/api.md's read API.
 
     def locations(self) -> list[dict[str, Any]]:
         return self.get("/locations")

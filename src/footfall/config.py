@@ -1,4 +1,5 @@
-"""Settings from the environment (SPEC §9), read once into one frozen dataclass.
+"""Settings from the environment (docs/operations.md, Configuration), read once into one frozen
+dataclass.
 
 Every knob has the default the specification gives; a malformed value is an error that
 names the variable and the expected form, raised before anything starts.
@@ -99,7 +100,8 @@ class Settings:
     rate_limit: float = 1.0  # read-API requests per second per key; 0 = no throttle
     retention_days: float = DEFAULT_RETENTION_DAYS
     webhook_timeout: float = 10.0
-    # Let webhooks reach loopback, private and link-local addresses (SPEC §6, §9).
+    # Let webhooks reach loopback, private and link-local addresses (docs/api.md, Webhooks;
+    # docs/operations.md, Configuration).
     webhook_allow_private: bool = False
     public_url: str = "http://127.0.0.1:8000"
     admin_token: str | None = None
@@ -111,7 +113,7 @@ class Settings:
     forwarded_allow_ips: TrustedProxies = NO_PROXIES
     # How often the retention purge runs inside `footfall serve` (seconds).
     purge_interval: float = 3600.0
-    # Seconds between webhook retries (SPEC §6); tests shorten it.
+    # Seconds between webhook retries (docs/api.md, Webhooks); tests shorten it.
     webhook_schedule: tuple[float, ...] = SCHEDULE
     # Observability and the MQTT publisher (docs/operations.md).
     log_format: str = "text"  # text | json (one JSON object per line)

@@ -1,4 +1,4 @@
-"""The agent against a real server when some events are refused (SPEC §3, issue 12): an
+"""The agent against a real server when some events are refused (docs/api.md, The ingest API): an
 edge device whose clock reset to 1970, or an event for a trigger the config no longer has,
 must not block the queue. The refused events move to the spool's dead letters (with the
 server's reasons, listed by `footfall agent --dead-letters`); every other event is stored.

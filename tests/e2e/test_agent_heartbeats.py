@@ -1,4 +1,4 @@
-"""The agent's heartbeats (issue 17) against a real server, on both engines: spooled like
+"""The agent's heartbeats against a real server, on both engines: spooled like
 events, delivered after them, forgotten once recorded; one the server refuses is dropped
 and does not hold back the others."""
 

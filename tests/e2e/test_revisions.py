@@ -1,4 +1,4 @@
-"""Revisions (issue 17), on both engines: late events for yesterday revise its hour, one
+"""Revisions, on both engines: late events for yesterday revise its hour, one
 `revisions` delivery per kind reaches a real receiver over loopback HTTP for that hour
 (coalesced over several late batches), and `updated_since` returns exactly that
 histogram. Every clock here is a manual one: nothing waits on the wall clock but the

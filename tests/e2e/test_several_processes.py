@@ -1,4 +1,4 @@
-"""Several server processes on one PostgreSQL database, under load (issue 15): `footfall
+"""Several server processes on one PostgreSQL database, under load: `footfall
 serve --workers 2` beside a second `footfall serve`, with concurrent agents, readers
 and a webhook receiver. Whatever process takes each request, there is one consistent
 answer: every acknowledged event stored once and delivered once, nonces accepted at most

@@ -73,7 +73,7 @@ def test_two_simulated_days_match_the_ground_truth(
 
 
 def test_simulated_days_are_covered_every_hour(server: RunningServer, db: Database) -> None:
-    """The simulator beats every 30 s for every channel (issue 17): no hour is a gap."""
+    """The simulator beats every 30 s for every channel: no hour is a gap."""
     site = make_site(db, timezone=ZONE)
     run_simulation(
         SimulationOptions(url=server.url, token=site.ingest_token, days=1, show_progress=False)

@@ -1,4 +1,5 @@
-"""Webhooks never reach private addresses unless allowed (SPEC §6, §9), on both engines:
+"""Webhooks never reach private addresses unless allowed (docs/api.md, Webhooks;
+docs/operations.md, Configuration), on both engines:
 refused at creation (every spelling, and names resolving there), and checked again at
 delivery on the very address the connection uses (DNS rebinding)."""
 

@@ -1,5 +1,6 @@
 """One attempt at a time per delivery, within one deadline, whatever the receiver does
-(SPEC §6), on both engines: a receiver trickling its answer is cut at the deadline, two
+(docs/api.md, Webhooks), on both engines: a receiver trickling its answer is cut at the deadline,
+two
 dispatchers never have the same delivery in flight, an attempt whose claim lapsed is not
 recorded, and an address httpx cannot use fails its attempts without stopping the rest."""
 

@@ -1,4 +1,4 @@
-"""Webhooks to real receivers on loopback (SPEC §6), on both engines."""
+"""Webhooks to real receivers on loopback (docs/api.md, Webhooks), on both engines."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Edge devices whose clocks jump, data from before the retention rule, two job runners and
-a timezone change (SPEC §3, §5.2, §9; issue 12), on both engines.
+a timezone change (docs/api.md, The ingest API and Histograms; docs/operations.md, Configuration),
+on both engines.
 
 What a user would notice: a camera whose clock reset gets a clear 422 and costs nothing
 else; one poisoned trigger never stops the other locations' histograms; the read API

@@ -1,4 +1,4 @@
-"""Every table follows Citus's rules for distribution by location (issue 15).
+"""Every table follows Citus's rules for distribution by location.
 
 Citus is not installable here, so the rules it documents are checked statically against
 the catalog of a PostgreSQL database migrated by `footfall init`, with the classification

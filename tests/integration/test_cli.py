@@ -1,4 +1,4 @@
-"""The management commands of SPEC §8, on both engines."""
+"""The management commands of the README's command line, on both engines."""
 
 from __future__ import annotations
 

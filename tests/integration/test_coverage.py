@@ -1,4 +1,4 @@
-"""Coverage (issue 17), on both engines: heartbeats in, `GET /coverage` out.
+"""Coverage, on both engines: heartbeats in, `GET /coverage` out.
 
 A channel is covered for 90 s after an `ok` heartbeat (or an events batch carrying it);
 an hour with no heartbeat at all is `none`, not a quiet hour.

@@ -1,4 +1,4 @@
-"""The dashboard and issue 17, on both engines: an hour no camera was watching is a gap
+"""The dashboard and coverage, on both engines: an hour no camera was watching is a gap
 (hatched and marked in the charts, stated in the coverage table), and an operator's head
 count is taken from the location page and shown in the counters' audit trail."""
 

@@ -1,4 +1,4 @@
-"""Drift of line counters (issue 17), on both engines: an operator's calibration, a max
+"""Drift of line counters, on both engines: an operator's calibration, a max
 idle after which a quiet counter goes back to 0, and the audit trail of both."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Feeds with coverage (issue 17), on both engines: an hour the agent was silent is
+"""Feeds with coverage, on both engines: an hour the agent was silent is
 `null` (an empty cell), not 0, and every series carries its coverage (0-1)."""
 
 from __future__ import annotations

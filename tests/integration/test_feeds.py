@@ -1,4 +1,5 @@
-"""Report feeds (SPEC §7) on both engines: every metric against a brute-force computation
+"""Report feeds (docs/api.md, Report feeds) on both engines: every metric against a brute-force
+computation
 over the raw events, DST days, tokens, CSV = JSON."""
 
 from __future__ import annotations

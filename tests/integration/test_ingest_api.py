@@ -1,4 +1,4 @@
-"""The ingest API over real HTTP, on both engines (SPEC §3)."""
+"""The ingest API over real HTTP, on both engines (docs/api.md, The ingest API)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Occupancy counters and queues (SPEC §5.3-5.4, §4 extensions), on both engines."""
+"""Occupancy counters and queues (docs/api.md, Occupancy counters, Queues and Extensions), on both
+engines."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def test_cli_create_list_delete(db_url: str, db: Database, site: Site) -> None:
         "zone": None,
         "capacity": 50,
         "reset": "06:30",
-        "max_idle": None,  # issue 17
+        "max_idle": None,
     }
     zone = cli(
         "occupancy",
@@ -255,7 +256,7 @@ def test_signed_endpoints_answer_live_values(http: httpx.Client, db: Database) -
             "occupancy": 1,
             "capacity": 40,
             "time": format_local(to_ms(now - timedelta(minutes=10)), zone),
-            "calibrated_at": None,  # issue 17: never calibrated
+            "calibrated_at": None,  # never calibrated
         },
         {
             "id": zone_counter.id,

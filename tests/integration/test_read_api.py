@@ -1,4 +1,4 @@
-"""The Camlytics-compatible read API over real HTTP, on both engines (SPEC §4)."""
+"""The Camlytics-compatible read API over real HTTP, on both engines (docs/api.md, The read API)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Covered seconds per quarter from heartbeats (issue 17) against a brute-force reference.
+"""Covered seconds per quarter from heartbeats against a brute-force reference.
 
 The reference reads the rule literally, second by second: x is covered iff the latest
 mark in (x - 90, x] is ok (two marks on one second: not ok). The properties draw marks

@@ -1,4 +1,4 @@
-"""A line counter's timeline (issue 17: calibrations and idle resets) against the rules
+"""A line counter's timeline (calibrations and idle resets) against the rules
 read literally, on random crossings (hypothesis)."""
 
 from __future__ import annotations

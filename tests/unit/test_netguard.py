@@ -1,4 +1,5 @@
-"""The webhook target rules (SPEC §6, §9) as pure functions."""
+"""The webhook target rules (docs/api.md, Webhooks; docs/operations.md, Configuration) as pure
+functions."""
 
 from __future__ import annotations
 

@@ -62,9 +62,9 @@ def _background_jobs(settings: Settings, db: Database) -> list[Job]:
             initial_delay=0.5,
             busy=lambda run: isinstance(run, HistogramRun) and run.more,
         ),
-        # Idle resets of occupancy counters go into their audit trail (issue 17).
+        # Idle resets of occupancy counters go into their audit trail.
         Job("occupancy-audit", 5.0, IdleResetAudit(db).run, initial_delay=2.0),
-        # Revised hours become `revisions` deliveries (coalesced per hour, issue 17).
+        # Revised hours become `revisions` deliveries (coalesced per hour).
         Job("revision-webhooks", 1.0, lambda: notify_revisions(db), initial_delay=1.0),
         Job(
             "retention",

@@ -1,6 +1,7 @@
 """The answer envelope every Footfall API uses: `{"msg", "result", "code"}`.
 
-Code 0 is success; the non-zero codes are those of SPEC §3 and §4. Encoding goes through
+Code 0 is success; the non-zero codes are those of docs/api.md's ingest and read APIs. Encoding
+goes through
 msgspec so large answers (a 10,000-event page) cost little.
 """
 

@@ -1,4 +1,4 @@
-"""`/feed/report/{token}`: report feeds, readable without a key (SPEC §7).
+"""`/feed/report/{token}`: report feeds, readable without a key (docs/api.md, Report feeds).
 
 The token is the only credential: 32 hex characters from a CSPRNG. Unknown and revoked
 tokens get the same 404.

@@ -1,4 +1,5 @@
-"""`/ingest/v1`: the edge agent's surface (SPEC §3), authenticated by a bearer token.
+"""`/ingest/v1`: the edge agent's surface (docs/api.md, The ingest API), authenticated by a bearer
+token.
 
 The body is read with a hard cap before anything is decoded, and all database work runs
 in the thread pool so the event loop keeps serving other requests.

@@ -1,4 +1,4 @@
-"""Histogram computation (issue 5): one local day of hourly histograms for 50 zone
+"""Histogram computation: one local day of hourly histograms for 50 zone
 triggers holding 100k zone events, beside the time merely to read those events from the
 database with the same queries (the plain path: a job must at least read its input).
 Targets: under 3x the read time (enforced by `footfall bench --check`), and under 2 s

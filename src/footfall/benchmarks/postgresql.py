@@ -1,4 +1,4 @@
-"""PostgreSQL at scale (issue 15), each figure beside a baseline measured in the same run:
+"""PostgreSQL at scale, each figure beside a baseline measured in the same run:
 
 - ingest over HTTP: 4 sites, 4 clients, 1,000-event batches into `footfall serve
   --workers 2`, beside the fastest plain path for the same rows: binary COPY with the

@@ -1,4 +1,4 @@
-"""Webhook delivery (issue 6), through a real `footfall serve` on SQLite to receivers on
+"""Webhook delivery, through a real `footfall serve` on SQLite to receivers on
 loopback:
 
 - latency from an ingest request to the arrival of its events at the receiver, p50 and

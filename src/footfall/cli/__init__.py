@@ -1,1 +1,1 @@
-"""The `footfall` command line (SPEC §8)."""
+"""The `footfall` command line (README, The command line)."""

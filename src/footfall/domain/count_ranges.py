@@ -1,4 +1,4 @@
-"""How an exact count over [since, until) is assembled (SPEC §5.1): whole UTC hours from
+"""How an exact count over [since, until) is assembled (docs/api.md, Totals): whole UTC hours from
 the hourly rollups, whole quarter-hours at the edges from the quarter rollups, and only
 what is left — less than a quarter-hour at each end — from raw events.
 

@@ -1,4 +1,4 @@
-"""Coverage (issue 17): the seconds a channel was watched, from its heartbeats.
+"""Coverage: the seconds a channel was watched, from its heartbeats.
 
 A *mark* is what the server learns about a channel at one epoch second: `ok` (an `ok`
 heartbeat, or an events batch carrying the channel, at its latest event of each

@@ -1,4 +1,4 @@
-"""Report feed rules (SPEC §7) as pure functions: periods, buckets, formats.
+"""Report feed rules (docs/api.md, Report feeds) as pure functions: periods, buckets, formats.
 
 Buckets are aligned to the location's local time: 15-minute buckets on quarter-hours
 (every zone's offset is a multiple of 15 minutes), hourly buckets on local hours (23 or 25
@@ -134,7 +134,7 @@ def csv_document(
 ) -> str:
     """RFC 4180: CRLF line ends, text quoted (quotes doubled), numbers bare, and a bucket
     without data an empty cell (a measured zero is `0`); text that a spreadsheet would run
-    as a formula is prefixed with `'` (SPEC §7)."""
+    as a formula is prefixed with `'` (docs/api.md, Report feeds)."""
     lines = [",".join(_cell(c) for c in ["Date", *(name for name, _ in series)])]
     for index, when in enumerate(times):
         lines.append(",".join([_cell(when), *(_cell(values[index]) for _, values in series)]))

@@ -1,4 +1,4 @@
-"""Validation of `POST /ingest/v1/heartbeat` bodies (issue 17), as pure functions.
+"""Validation of `POST /ingest/v1/heartbeat` bodies, as pure functions.
 
 Body: `{"channels": [{"id", "status", "at"}, ...]}`, up to `MAX_HEARTBEATS` items (one
 channel may appear many times: an agent delivers the heartbeats it spooled while the

@@ -1,4 +1,4 @@
-"""Validation of what an edge agent sends (SPEC §3), as pure functions.
+"""Validation of what an edge agent sends (docs/api.md, The ingest API), as pure functions.
 
 `decode_events` turns a request body into `EventIn` values or a list of every problem
 (index, field, message; at most `MAX_PROBLEMS`). The common case, a well-formed batch,
@@ -289,7 +289,7 @@ def check_events(
     *,
     retention_days: float | None = None,
 ) -> tuple[list[EventRow], list[Problem]]:
-    """Apply the rules of SPEC §3 that need the triggers and the clock.
+    """Apply the rules of docs/api.md's ingest API that need the triggers and the clock.
 
     Returns the rows to store (in batch order) and every problem found, including any
     passed in from decoding. The rows are meaningful only when there are no problems.

@@ -1,4 +1,5 @@
-"""Which webhook targets are allowed (SPEC §6, §9): pure rules, no I/O.
+"""Which webhook targets are allowed (docs/api.md, Webhooks; docs/operations.md, Configuration):
+pure rules, no I/O.
 
 Invariant: unless private targets are explicitly allowed, a webhook URL is accepted only
 when it is a well-formed http(s) URL (no control or whitespace characters, no userinfo, a

@@ -13,7 +13,7 @@ arrived in, so arrival order cannot change it:
 `changed_at` is the instant of the last change: the time of the event that made it, or of
 the reset, 4-hour close or 15-minute expiry that did (a Loitering changes no value).
 
-Drift (issue 17), line counters only, as `line_timeline` replays it:
+Drift, line counters only, as `line_timeline` replays it:
 - a *calibration* (an operator's head count N at instant c) sets the count to N at c:
   crossings at or before c are in the head count, later ones count from N; a daily reset
   after c starts from 0 again, and a calibration exactly at a reset instant belongs to the

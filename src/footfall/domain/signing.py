@@ -1,4 +1,4 @@
-"""Request signing of the read API (SPEC §4), shared by the server and the SDK.
+"""Request signing of the read API (docs/api.md, The read API), shared by the server and the SDK.
 
 The signature is the lowercase hex HMAC-SHA512, keyed with the API key's secret, of the
 request URI exactly as sent: path, `?`, and the raw (still percent-encoded) query string.

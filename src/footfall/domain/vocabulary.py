@@ -1,4 +1,5 @@
-"""The event vocabulary of SPEC §2: which event types each trigger type fires, and the
+"""The event vocabulary of docs/api.md's Vocabulary: which event types each trigger type fires, and
+the
 allowed values of origin, suborigin and gender.
 
 Everything that accepts an event checks it against these tables, so a value outside the

@@ -1,4 +1,5 @@
-"""Webhook rules (SPEC §6) as pure functions: payload shapes, Standard Webhooks signing,
+"""Webhook rules (docs/api.md, Webhooks) as pure functions: payload shapes, Standard Webhooks
+signing,
 and the retry schedule.
 
 Signing: `webhook-signature: v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>`,

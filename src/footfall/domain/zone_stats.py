@@ -1,6 +1,7 @@
-"""Per quarter-hour statistics of a zone, for report feeds (SPEC §7).
+"""Per quarter-hour statistics of a zone, for report feeds (docs/api.md, Report feeds).
 
-From the same stays as the hourly histograms (SPEC §5.2): the peak occupancy (the highest
+From the same stays as the hourly histograms (docs/api.md, Histograms): the peak occupancy (the
+highest
 level held for a non-zero time), the occupancy integrated over time (object-ms, so a mean
 length over any span is a sum divided by its duration), and the completed stays that
 ended in the quarter with their total duration (so a mean dwell is a quotient of sums).

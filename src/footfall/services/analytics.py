@@ -1,4 +1,4 @@
-"""The histogram job (SPEC §5.2): hourly occupancy and dwell of every Zone trigger.
+"""The histogram job (docs/api.md, Histograms): hourly occupancy and dwell of every Zone trigger.
 
 For each Zone trigger it computes every completed local hour from the hour of the
 trigger's first join or leave on (never further back than the retention period: no raw
@@ -24,7 +24,7 @@ Robustness and fairness:
 - A run computes in the zone the location had when it started, and writes nothing if the
   zone changed meanwhile (the change restarted the trigger in the new zone).
 
-Revisions (issue 17): a stored hour recomputed to new figures is marked revised in the
+Revisions: a stored hour recomputed to new figures is marked revised in the
 same write (`services.revisions.mark_histograms`), so its announcement commits with it.
 """
 

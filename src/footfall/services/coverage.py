@@ -1,4 +1,4 @@
-"""Coverage (issue 17): record heartbeat marks, and read covered seconds back.
+"""Coverage: record heartbeat marks, and read covered seconds back.
 
 Writes run inside a transaction that holds the location's row lock (an events batch, or
 a heartbeat request): `folded_marks` reads the quarters a mark can change, folds the

@@ -2,7 +2,7 @@
 
 Every number comes from the same services the APIs use (totals from rollups, live
 metrics from services.occupancy, dwell from the histograms), so a chart always agrees
-with the read API for the same range. Coverage (issue 17) comes from services.coverage,
+with the read API for the same range. Coverage comes from services.coverage,
 like `GET /coverage`: an hour whose cameras were all known to be offline is a gap.
 """
 
@@ -331,7 +331,7 @@ def _zones(
 def _dwell_today(
     conn: Any, location_id: int, trigger: str | None, since: int, now: int
 ) -> list[int]:
-    """Completed stays per minute of duration, over today's histograms (SPEC §5.2)."""
+    """Completed stays per minute of duration, over today's histograms (docs/api.md, Histograms)."""
     if trigger is None:
         return []
     params = Params(trigger_ids=(trigger,), since=since, until=now + 1, limit=10_000)

@@ -1,4 +1,4 @@
-"""The webhook dispatcher (SPEC §6), running inside `footfall serve`.
+"""The webhook dispatcher (docs/api.md, Webhooks), running inside `footfall serve`.
 
 One asyncio task per endpoint with due work, all sharing one httpx.AsyncClient: an
 endpoint's deliveries go one at a time in order, so a dead or slow receiver only ever

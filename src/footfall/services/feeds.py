@@ -135,7 +135,7 @@ def _check_metric(
         raise ServiceError("--event-type and --origin only apply to count and counter")
     for kind in event_types:
         if kind not in v.EVENT_TYPES:
-            raise ServiceError(f"--event-type {kind!r}: not an event type of SPEC §2")
+            raise ServiceError(f"--event-type {kind!r}: expected one of {', '.join(v.EVENT_TYPES)}")
     for origin in origins:
         if origin not in v.ORIGINS:
             raise ServiceError(f"--origin {origin!r}: expected one of {', '.join(v.ORIGINS)}")

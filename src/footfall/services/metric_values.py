@@ -1,5 +1,5 @@
 """The live value of every occupancy counter and queue of a location, shaped as the
-webhook body (SPEC §6) without its `event_time`: one definition for every surface that
+webhook body (docs/api.md, Webhooks) without its `event_time`: one definition for every surface that
 pushes them (webhooks, MQTT), so a subscriber sees the same JSON whichever it uses.
 """
 

@@ -1,4 +1,5 @@
-"""Occupancy counters and queues: define them, and read their live values (SPEC §5.3-5.4).
+"""Occupancy counters and queues: define them, and read their live values (docs/api.md, Occupancy
+counters and Queues).
 
 Values are computed when asked, from the committed events and the clock: they include
 every event as soon as its ingest call has answered, they cannot depend on arrival order,
@@ -6,7 +7,7 @@ and a reset, a 4-hour close or a 15-minute expiry shows up without any event arr
 A zone is replayed from the histogram job's latest exact snapshot a day or more back (a
 car that Loitering keeps parked for a week is still in), else from `LOOKBACK_MS` back.
 
-Drift (issue 17): `calibrate` stores an operator's head count (who and when) in the
+Drift: `calibrate` stores an operator's head count (who and when) in the
 counter's audit trail, and the value counts from it at once; a counter's max idle makes
 it go back to 0 after that long without a crossing (`domain.occupancy.line_timeline`
 derives these idle resets from the events, so a late crossing moves them). The audit job
@@ -87,7 +88,7 @@ class CounterValue:
     counter: CounterRow
     occupancy: int
     changed_at: int
-    calibrated_at: int | None = None  # the calibration the value counts from (issue 17)
+    calibrated_at: int | None = None  # the calibration the value counts from
     idle_resets: tuple[IdleReset, ...] = ()  # this period's, for the audit trail
     period_start: int = 0
 
@@ -257,7 +258,7 @@ def render_counter(value: CounterValue, zone: tzinfo) -> dict[str, Any]:
         "occupancy": value.occupancy,
         "capacity": c.capacity,
         "time": format_local(value.changed_at, zone),
-        # Extension (issue 17): the head count the value counts from, null when none.
+        # Extension: the head count the value counts from, null when none.
         "calibrated_at": (
             None if value.calibrated_at is None else format_local(value.calibrated_at, zone)
         ),
@@ -276,7 +277,7 @@ def render_queue(value: QueueValue, zone: tzinfo) -> dict[str, Any]:
     }
 
 
-# -- drift (issue 17) --------------------------------------------------------------------
+# -- drift --------------------------------------------------------------------
 
 
 def _max_idle(text: str) -> int:

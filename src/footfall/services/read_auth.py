@@ -1,4 +1,4 @@
-"""Who is calling the read API, and may they (SPEC §4).
+"""Who is calling the read API, and may they (docs/api.md, The read API).
 
 Checks run in the order the specification fixes — key (code 1), signature (2), throttle
 (6), nonce (3) — and the state they touch changes only as it allows: a request rejected

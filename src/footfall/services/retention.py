@@ -7,7 +7,8 @@
 - SQLite: deletes in small chunks, each its own short transaction, so ingest is never
   blocked for long on the single writer; locations take a chunk each in turn.
 
-Ingest refuses events older than the cutoff (SPEC §3), so nothing purged comes back.
+Ingest refuses events older than the cutoff (docs/api.md, The ingest API), so nothing purged comes
+back.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Revisions (issue 17): hours that changed after they were served complete, and the
+"""Revisions: hours that changed after they were served complete, and the
 `revisions` webhook that says so, so a BI tool refreshes only what changed.
 
 What is a revision:

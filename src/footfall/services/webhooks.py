@@ -1,4 +1,5 @@
-"""Webhook use cases (SPEC §6): manage endpoints, fill the outbox, coalesce live metrics.
+"""Webhook use cases (docs/api.md, Webhooks): manage endpoints, fill the outbox, coalesce live
+metrics.
 
 - `queue_event_deliveries` runs inside the ingest transaction: the deliveries of a batch
   commit with its events or not at all (at most ceil(n/100) per endpoint).
@@ -6,7 +7,7 @@
   second per metric and endpoint, always carrying the latest value. It compares with the
   value last queued (stored), so a restart loses no change; the value current when an
   endpoint is created is sent at its next change.
-- `revisions` deliveries (issue 17) are queued by `services.revisions.notify`.
+- `revisions` deliveries are queued by `services.revisions.notify`.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ def create_endpoint(
     allow_private: bool = False,
     resolver: Resolver = system_resolver,
 ) -> EndpointRow:
-    """A new endpoint; `allow_private` is FOOTFALL_WEBHOOK_ALLOW_PRIVATE (SPEC §6, §9)."""
+    """A new endpoint; `allow_private` is FOOTFALL_WEBHOOK_ALLOW_PRIVATE (docs/api.md, Webhooks;
+    docs/operations.md, Configuration)."""
     if kind not in KINDS:
         raise ServiceError(f"--kind {kind!r}: expected one of {', '.join(KINDS)}")
     try:

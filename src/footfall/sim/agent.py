@@ -3,7 +3,7 @@
 Like a real agent it keeps a batch until the server acknowledges it, and resends it after a
 timeout or a server error; record ids make the resend harmless (duplicates are skipped).
 It also reports every channel `ok` every 30 s of simulated time (`heartbeat`), so the
-simulated shop's coverage is complete (issue 17).
+simulated shop's coverage is complete.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ class DatabaseURLError(ValueError):
 
 
 def normalize_url(url: str) -> str:
-    """The SQLAlchemy URL for a Footfall database URL (SPEC §9 forms)."""
+    """The SQLAlchemy URL for a Footfall database URL (docs/operations.md, Configuration)."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):

@@ -1,5 +1,5 @@
 """Occupancy counters and queues: their definitions, the events their values come from,
-and (issue 17) the audit trail of what was done to a counter: calibrations, max-idle
+and the audit trail of what was done to a counter: calibrations, max-idle
 changes and idle resets, keyed by (location, counter, instant, kind).
 
 Counters and queues are keyed by (location_id, id), with ids drawn from `store.ids` so they
@@ -50,7 +50,7 @@ class CounterRow:
     zone_trigger: str | None
     capacity: int | None
     reset_minute: int
-    max_idle_ms: int | None = None  # issue 17: back to 0 after this long with no crossing
+    max_idle_ms: int | None = None  # back to 0 after this long with no crossing
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Weekly partitions of `events` on PostgreSQL (SPEC §3); SQLite keeps one plain table.
+"""Weekly partitions of `events` on PostgreSQL (docs/api.md, The ingest API); SQLite keeps one
+plain table.
 
 Invariants:
 - `events` is partitioned by range of `event_time`: partition `events_pYYYYMMDD` holds the

@@ -1,6 +1,6 @@
 """Queries of the read API: each returns plain rows; rendering is the services' job.
 
-Totals combine two sources (SPEC §5.1): `rollup_counts` for whole UTC hours and
+Totals combine two sources (docs/api.md, Totals): `rollup_counts` for whole UTC hours and
 `raw_counts` for the partial hours at the edges, so their cost grows with the number of
 hours in the range, not with the number of events.
 """

@@ -149,7 +149,8 @@ locations = Table(
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False, index=True),
     Column("name", Text, nullable=False),
     Column("timezone", String(64), nullable=False),
-    # The Location's opaque `hash` (SPEC §4): 32 bytes from a CSPRNG, so unique without a
+    # The Location's opaque `hash` (docs/api.md, The read API): 32 bytes from a CSPRNG, so unique
+    # without a
     # constraint, and nothing looks a location up by it. A unique constraint on it alone
     # would break Citus's rule (unique only with the distribution column, `id`).
     Column("hash", String(64), nullable=False),
@@ -234,7 +235,8 @@ hourly_rollups = Table(
     sqlite_with_rowid=False,
 )
 
-# One row per Zone trigger and completed local hour (SPEC §5.2). `hour_start` is the UTC
+# One row per Zone trigger and completed local hour (docs/api.md, Histograms). `hour_start` is the
+# UTC
 # instant (ms) where the local hour begins; the data columns hold JSON arrays. A
 # recomputation updates the row in place, so its `id` never changes.
 histograms = Table(
@@ -281,7 +283,8 @@ zone_progress = Table(
 # `id_counters` row on SQLite, which cannot autoincrement a composite key), so they stay
 # unique across locations and a command can still name a row by its id alone.
 
-# Occupancy counters (SPEC §5.3): either enter/exit line triggers or one zone trigger.
+# Occupancy counters (docs/api.md, Occupancy counters): either enter/exit line triggers or one zone
+# trigger.
 occupancy_counters = Table(
     "occupancy_counters",
     metadata,
@@ -318,7 +321,7 @@ occupancy_audit = Table(
     sqlite_with_rowid=False,
 )
 
-# Queues (SPEC §5.4) on one zone trigger.
+# Queues (docs/api.md, Queues) on one zone trigger.
 queues = Table(
     "queues",
     metadata,
@@ -330,7 +333,7 @@ queues = Table(
     PrimaryKeyConstraint("location_id", "id"),
 )
 
-# Webhook endpoints (SPEC §6): a whole location, or one channel of it, for one kind.
+# Webhook endpoints (docs/api.md, Webhooks): a whole location, or one channel of it, for one kind.
 webhook_endpoints = Table(
     "webhook_endpoints",
     metadata,
@@ -434,7 +437,7 @@ zone_quarters = Table(
     sqlite_with_rowid=False,
 )
 
-# Report feeds (SPEC §7): a saved report behind an unguessable token.
+# Report feeds (docs/api.md, Report feeds): a saved report behind an unguessable token.
 feeds = Table(
     "feeds",
     metadata,

@@ -8,7 +8,7 @@ Invariants:
   claim is still its own (`hold_claim` in the writing transaction). A run whose claim
   lapsed and was taken over writes nothing, so no stale result overwrites a newer one.
 - A histogram row keeps its `id` for ever: a recomputation updates it in place, and
-  moves its `computed_at` only when its figures changed (a revision, issue 17). New rows
+  moves its `computed_at` only when its figures changed (a revision). New rows
   take ids under the location's row lock, in hour order, so `after_id` paging sees them in
   commit order. Rows of one trigger never overlap: after a time zone change the rows that
   reach past the new zone's first recomputed hour are deleted (`restart_for_new_zone`).
@@ -313,7 +313,7 @@ def write_histograms(
     """Insert new hours and update recomputed ones in place (keeping their ids).
 
     A recomputed hour whose figures (`counting_data`, `lifetime_data`) changed gets
-    `computed_at = now` and is returned: it is a revision (issue 17). One whose figures
+    `computed_at = now` and is returned: it is a revision. One whose figures
     are the same keeps its `computed_at` (its snapshot is refreshed if that moved), so
     `updated_since` returns only what a reader would see change.
     """

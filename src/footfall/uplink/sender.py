@@ -5,7 +5,7 @@ resend is harmless. A batch the server refuses with 422 has the events it names 
 the spool's dead letters and the rest sent again at once: one bad event never blocks the
 queue.
 
-Spooled heartbeats (issue 17) go the same way, to `POST /ingest/v1/heartbeat`, up to
+Spooled heartbeats go the same way, to `POST /ingest/v1/heartbeat`, up to
 `HEARTBEAT_BATCH` per request, after the events: deleted once recorded; those a 422
 names are dropped with a warning (a heartbeat is not worth a dead letter); a server
 without the endpoint (404: older than coverage) gets none, and the spool forgets them."""
@@ -40,7 +40,7 @@ class ConfigOutdated(RuntimeError):
 
 def _problems_by_index(answer: httpx.Response, size: int) -> dict[int, list[str]]:
     """index → the server's reasons, for the items of a request of `size` that a 422 names
-    (SPEC §3: `result` is a list of {index, field, message})."""
+    (docs/api.md, The ingest API: `result` is a list of {index, field, message})."""
     try:
         problems = answer.json().get("result")
     except (ValueError, AttributeError):

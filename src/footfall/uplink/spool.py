@@ -7,7 +7,7 @@ config no longer has) moves, in one transaction, to the `dead_letters` table wit
 server's reasons: it is kept for the operator (`footfall agent --dead-letters`) and never
 blocks the events queued behind it.
 
-Heartbeats (issue 17) are spooled the same way, one row per (channel, instant), and
+Heartbeats are spooled the same way, one row per (channel, instant), and
 deleted once the server recorded them: coverage then shows that the cameras were
 watching while the server was away, not a gap, because the events of that time were
 spooled too.

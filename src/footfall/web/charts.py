@@ -1,7 +1,7 @@
 """Server-side SVG charts: accessible (a title, and every bar's value in a <title> and in
 `data-value`, so tests and screen readers read the same numbers the API gives).
 
-A gap (issue 17: no camera of the series was covered in that hour) is drawn as a hatched
+A gap (no camera of the series was covered in that hour) is drawn as a hatched
 column with its own title, and its bar says `data-gap="1"`: an offline hour must not look
 like a quiet one. Its `data-value` stays the count the API gives (0)."""
 

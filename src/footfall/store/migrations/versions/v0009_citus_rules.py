@@ -1,5 +1,5 @@
-"""Every table follows Citus's rules for distribution by location (issue 15;
-`footfall.store.distribution` says where each table goes).
+"""Every table follows Citus's rules for distribution by location (`footfall.store.distribution`
+says where each table goes).
 
 - `occupancy_counters`, `queues`, `webhook_endpoints` and `feeds` are keyed by
   (location_id, id). Their ids keep their values and are drawn by `store.ids` from now on:

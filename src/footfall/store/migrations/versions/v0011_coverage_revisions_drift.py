@@ -1,4 +1,4 @@
-"""Coverage, revisions and drift (issue 17).
+"""Coverage, revisions and drift.
 
 - `coverage_quarters`: per channel and UTC quarter-hour, the heartbeat marks that fall in
   it (text, `domain.coverage`) and the seconds of the quarter it was covered.
