@@ -109,3 +109,10 @@ def test_prose_joins_wrapped_lines_and_keeps_paragraphs_and_items() -> None:
     assert prose(text) == (
         "First sentence wrapped here.\n\nSecond paragraph:\n- one item that wraps\n- another"
     )
+
+
+def test_prose_keeps_what_is_laid_out_after_clicks_no_rewrap_marker() -> None:
+    text = "Intro that\nwraps.\n\nEndpoints:\n\b\nevents: Events\n  --limit At most\n  --since From"
+    assert prose(text) == (
+        "Intro that wraps.\n\nEndpoints:\n\b\nevents: Events\n  --limit At most\n  --since From"
+    )

@@ -5,6 +5,8 @@ breaks, so at another width a sentence breaks in the middle ("... into⏎ anothe
 database"). `as_prose` turns every command's help into paragraphs of single lines before
 Typer renders them, so the terminal alone decides where lines break. Blank lines still
 separate paragraphs, and a line starting a list item ("- ", "* ") still starts a line.
+Text laid out on purpose is kept as it is: from click's no-rewrap marker `\b` to the end
+of its paragraph (the endpoint table of `footfall api`).
 """
 
 from __future__ import annotations
@@ -23,12 +25,15 @@ def prose(text: str) -> str:
     paragraphs = []
     for paragraph in inspect.cleandoc(text).split("\n\n"):
         lines: list[str] = []
+        laid_out = False  # after a `\b`: the author's line breaks stay
         for line in paragraph.splitlines():
             stripped = line.strip()
-            if lines and not stripped.startswith(_ITEM_STARTS):
+            laid_out = laid_out or line.startswith("\b")
+            kept = laid_out or stripped.startswith(_ITEM_STARTS)
+            if lines and not kept:
                 lines[-1] = f"{lines[-1]} {stripped}"
             else:
-                lines.append(stripped)
+                lines.append(line if laid_out else stripped)
         paragraphs.append("\n".join(lines))
     return "\n\n".join(paragraphs)
 
