@@ -14,21 +14,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Rooms still too big, each being split on a branch of its own: none may be added (drop
-# an entry once its room is split).
+# Rooms still too big, left to split: none may be added, and an entry goes once its room
+# is split (the test fails on a stale entry, so the list only shrinks).
 OVERSIZED_MODULES = {
     "domain/ingest.py",
-    "services/ingest.py",
     "services/occupancy.py",
-    "store/webhooks.py",
     "store/zones.py",
-    "web/views.py",
 }
 OVERSIZED_FUNCTIONS = {
     "agent/preview.py write_preview",
     "domain/histogram.py hourly_histograms",
     "domain/ingest.py _check_each",
-    "services/reads.py coverage",
     "store/zones.py write_histograms",
 }
 
@@ -68,6 +64,6 @@ def test_rooms_stay_small() -> None:
     sizes = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(sizes)
     modules, functions = sizes.oversized()
-    assert {name for name, _ in modules} <= OVERSIZED_MODULES, modules
+    assert {name for name, _ in modules} == OVERSIZED_MODULES, modules
     found = {re.sub(r":\d+ ", " ", where) for where, _ in functions}
-    assert found <= OVERSIZED_FUNCTIONS, functions
+    assert found == OVERSIZED_FUNCTIONS, functions
