@@ -19,13 +19,11 @@ ROOT = Path(__file__).resolve().parents[2]
 OVERSIZED_MODULES = {
     "domain/ingest.py",
     "services/occupancy.py",
-    "store/zones.py",
 }
 OVERSIZED_FUNCTIONS = {
     "agent/preview.py write_preview",
     "domain/histogram.py hourly_histograms",
     "domain/ingest.py _check_each",
-    "store/zones.py write_histograms",
 }
 
 

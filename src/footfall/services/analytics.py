@@ -214,12 +214,13 @@ class HistogramJob:
             }
             # A claim that lapsed and was taken over belongs to the other run now.
             ours = zone_jobs.held(conn, token, locations)
+            finished: list[tuple[ProgressRow, int]] = []
             for job, step in steps:
                 if job.key not in ours:
                     continue
                 try:
                     with conn.begin_nested():
-                        hours = job.apply(conn, step, now, zones_now[job.location_id])
+                        applied = job.apply(conn, step, now, zones_now[job.location_id])
                 except Exception:
                     log.exception(
                         "histogram job: trigger %r of location %s failed; retrying in %d s",
@@ -230,8 +231,11 @@ class HistogramJob:
                     job.release(conn, retry_at=now + RETRY_MS)
                     failed += 1
                     continue
-                if hours:
-                    written[(job.location_id, job.trigger_id)] = hours
+                if applied.until is not None and job.row is not None:
+                    finished.append((job.row, applied.until))
+                if applied.hours:
+                    written[(job.location_id, job.trigger_id)] = applied.hours
+            zone_jobs.finish_all(conn, finished)  # every step written: one statement
             zone_jobs.release_all(conn, token, locations)
         return written, failed
 

@@ -24,11 +24,13 @@ from footfall.domain.stays import parse_snapshot, replay, snapshot_json
 from footfall.domain.times import MS_PER_HOUR, parse_zone
 from footfall.domain.zone_stats import MS_PER_QUARTER, QuarterStats, merge_spans, quarter_stats
 from footfall.services import revisions
+from footfall.store import histogram_rows
 from footfall.store import zones as zone_store
 from footfall.store.db import Database
-from footfall.store.zones import HistogramRow, ProgressRow
+from footfall.store.histogram_rows import HistogramRow
+from footfall.store.zones import ProgressRow
 
-__all__ = ["STEP_HOURS", "Failed", "Step", "TriggerJob", "local_hours"]
+__all__ = ["STEP_HOURS", "Applied", "Failed", "Step", "TriggerJob", "local_hours"]
 
 STEP_HOURS = 24  # hours computed per step: a day of a busy zone is ~100k events
 _MS_PER_DAY = 86_400_000
@@ -44,6 +46,15 @@ class Step:
     hours: list[HistogramRow]
     stats: list[QuarterStats]
     until: int
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What writing a step did: the hours written, and how far the trigger is computed
+    now (`computed_until` to record; None: its progress stays as it is)."""
+
+    hours: int
+    until: int | None
 
 
 class Failed:
@@ -104,25 +115,25 @@ class TriggerJob:
 
     def apply(
         self, conn: Connection, step: Step | Failed | None, now: int, zone_now: str | None
-    ) -> int:
+    ) -> Applied:
         """In the pass's transaction, the claim still ours: write the step if the
         location's zone (`zone_now`, read under its lock) is unchanged (else the change
-        restarted the trigger in the new zone); returns the hours written."""
+        restarted the trigger in the new zone). The progress to record is handed back:
+        the pass records all of its triggers' at once (`zone_jobs.finish_all`)."""
         if isinstance(step, Failed):
             raise step.error
         row = self.row
         if zone_now != self.zone_name or row is None:
-            return 0
+            return Applied(0, None)
         if step is None:
             if row.dirty_from is not None and row.computed_until is not None:
                 # Only hours not complete yet were touched: nothing to recompute.
-                zone_store.finish_progress(conn, row, row.computed_until, clean=True)
-            return 0
-        revised = zone_store.write_histograms(conn, self.location_id, step.hours, now)
+                return Applied(0, row.computed_until)
+            return Applied(0, None)
+        revised = histogram_rows.write_histograms(conn, self.location_id, step.hours, now)
         revisions.mark_histograms(conn, self.location_id, revised, now)
-        zone_store.write_quarters(conn, self.location_id, self.trigger_id, step.stats)
-        zone_store.finish_progress(conn, row, step.until, clean=True)
-        return len(step.hours)
+        histogram_rows.write_quarters(conn, self.location_id, self.trigger_id, step.stats)
+        return Applied(len(step.hours), step.until)
 
     def _span(self, row: ProgressRow, now: int) -> tuple[int, int] | None:
         """The hours [start, end) of the next step; None when there is nothing to do."""

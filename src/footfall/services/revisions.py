@@ -46,10 +46,10 @@ from footfall.store import locations as location_store
 from footfall.store import revisions as store
 from footfall.store import webhooks as webhook_store
 from footfall.store.db import Database
+from footfall.store.histogram_rows import HistogramRow
 from footfall.store.revisions import Revision
 from footfall.store.upserts import Upsert
 from footfall.store.webhooks import EndpointRow
-from footfall.store.zones import HistogramRow
 
 __all__ = [
     "FINAL_AFTER_MS",

@@ -1,6 +1,6 @@
 """What the histogram job's passes read and claim: the zone triggers that may have work,
-a pass's claims taken, checked and given up together, a trigger's channel, and each
-location's furthest-behind progress (its lag).
+a pass's claims taken, checked and given up together, its progress recorded together, a
+trigger's channel, and each location's furthest-behind progress (its lag).
 
 The claims are those of `store.zones` (`claimed_by` a run's token until `claimed_until`,
 written only while still its own); here a pass takes, holds and releases all of its
@@ -24,6 +24,7 @@ __all__ = [
     "LocationProgress",
     "channels_of",
     "claim_all",
+    "finish_all",
     "held",
     "location_progress",
     "pending_progress",
@@ -120,6 +121,24 @@ def release_all(conn: Connection, token: str, location_ids: Sequence[int]) -> No
         update(p)
         .where(p.c.location_id.in_(sorted(set(location_ids))), p.c.claimed_by == token)
         .values(claimed_by=None, claimed_until=None)
+    )
+
+
+def finish_all(conn: Connection, finished: Sequence[tuple[ProgressRow, int]]) -> None:
+    """In the pass's write: record how far the job got with each trigger (`computed_until`),
+    clearing its `dirty_from` only if nothing was ingested since the pass read its
+    progress (`change_seq` unchanged: ingest bumps it in the event's own transaction).
+
+    One statement for the pass, not one per trigger: a day of 50 zone triggers spent a
+    tenth of the job's time building the same UPDATE for each."""
+    if not finished:
+        return
+    mark = placeholder(conn)
+    conn.exec_driver_sql(
+        f"UPDATE zone_progress SET computed_until = {mark}, dirty_from = CASE "
+        f"WHEN change_seq = {mark} THEN NULL ELSE dirty_from END "
+        f"WHERE location_id = {mark} AND trigger_id = {mark}",
+        [(until, row.change_seq, row.location_id, row.trigger_id) for row, until in finished],
     )
 
 

@@ -1,4 +1,6 @@
-"""Zone analytics storage: per-trigger progress marks, claims and the histogram rows.
+"""Zone analytics storage: per-trigger progress marks, claims, and the reads of the
+histogram job (its events and its stored snapshots); what it writes is
+`store.histogram_rows`, how a pass claims and finishes its triggers `store.zone_jobs`.
 
 Invariants:
 - `zone_progress.dirty_from` is at or before every join/leave stored since the histogram
@@ -7,11 +9,8 @@ Invariants:
   (`claimed_by`, a token of its own, until `claimed_until`), and it writes only while the
   claim is still its own (`hold_claim` in the writing transaction). A run whose claim
   lapsed and was taken over writes nothing, so no stale result overwrites a newer one.
-- A histogram row keeps its `id` for ever: a recomputation updates it in place, and
-  moves its `computed_at` only when its figures changed (a revision). New rows
-  take ids under the location's row lock, in hour order, so `after_id` paging sees them in
-  commit order. Rows of one trigger never overlap: after a time zone change the rows that
-  reach past the new zone's first recomputed hour are deleted (`restart_for_new_zone`).
+- Rows of one trigger never overlap: after a time zone change the rows that reach past
+  the new zone's first recomputed hour are deleted (`restart_for_new_zone`).
 - A row's `open_stays` is the replay state at its `hour_end` (`domain.stays.snapshot_json`);
   `snapshot_at` finds the latest one at or before an instant, in whatever zone the row was
   computed, and `live_seed` the latest one no event stored since can have changed.
@@ -21,26 +20,22 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, or_, select, update
 
 from footfall.domain.ingest import EventRow
 from footfall.domain.stays import JOIN, LOITER, ZoneEvent
-from footfall.domain.zone_stats import QuarterStats
 from footfall.store.db import placeholder
-from footfall.store.ids import new_ids
-from footfall.store.schema import histograms, locations, zone_progress, zone_quarters
+from footfall.store.schema import histograms, locations, zone_progress
 from footfall.store.upserts import Upsert
 
 __all__ = [
-    "HistogramRow",
     "ProgressRow",
     "Snapshot",
     "claim_trigger",
-    "finish_progress",
     "hold_claim",
     "live_seed",
     "load_progress",
@@ -50,8 +45,6 @@ __all__ = [
     "release_claim",
     "restart_for_new_zone",
     "snapshot_at",
-    "write_histograms",
-    "write_quarters",
     "zone_events",
 ]
 
@@ -68,17 +61,6 @@ class ProgressRow:
     dirty_from: int | None
     change_seq: int
     computed_until: int | None
-
-
-@dataclass(frozen=True)
-class HistogramRow:
-    trigger_id: str
-    channel_id: str
-    hour_start: int
-    hour_end: int
-    counting_data: str
-    lifetime_data: str
-    open_stays: str
 
 
 @dataclass(frozen=True)
@@ -305,140 +287,3 @@ def lock_location(conn: Connection, location_id: int) -> str | None:
         select(locations.c.timezone).where(locations.c.id == location_id).with_for_update()
     ).scalar_one_or_none()
     return None if found is None else str(found)
-
-
-def write_histograms(
-    conn: Connection, location_id: int, rows: Sequence[HistogramRow], now: int
-) -> list[HistogramRow]:
-    """Insert new hours and update recomputed ones in place (keeping their ids).
-
-    A recomputed hour whose figures (`counting_data`, `lifetime_data`) changed gets
-    `computed_at = now` and is returned: it is a revision. One whose figures
-    are the same keeps its `computed_at` (its snapshot is refreshed if that moved), so
-    `updated_since` returns only what a reader would see change.
-    """
-    if not rows:
-        return []
-    trigger_id = rows[0].trigger_id
-    h = histograms
-    existing = {
-        int(r.hour_start): r
-        for r in conn.execute(
-            select(
-                h.c.hour_start, h.c.hour_end, h.c.counting_data, h.c.lifetime_data, h.c.open_stays
-            ).where(
-                h.c.location_id == location_id,
-                h.c.trigger_id == trigger_id,
-                h.c.hour_start >= min(r.hour_start for r in rows),
-                h.c.hour_start <= max(r.hour_start for r in rows),
-            )
-        )
-    }
-    revised: list[HistogramRow] = []
-    refreshed: list[HistogramRow] = []
-    for r in rows:
-        old = existing.get(r.hour_start)
-        if old is None:
-            continue
-        if (old.counting_data, old.lifetime_data) != (r.counting_data, r.lifetime_data):
-            revised.append(r)
-        elif (old.open_stays, int(old.hour_end)) != (r.open_stays, r.hour_end):
-            refreshed.append(r)
-    fresh = sorted((r for r in rows if r.hour_start not in existing), key=lambda r: r.hour_start)
-    for changed, stamp in ((revised, True), (refreshed, False)):
-        if not changed:
-            continue
-        values: dict[str, object] = {
-            "counting_data": bindparam("b_counting"),
-            "lifetime_data": bindparam("b_lifetime"),
-            "open_stays": bindparam("b_open"),
-            "hour_end": bindparam("b_end"),
-        }
-        conn.execute(
-            update(histograms)
-            .where(
-                and_(
-                    histograms.c.location_id == location_id,
-                    histograms.c.trigger_id == trigger_id,
-                    histograms.c.hour_start == bindparam("b_hour"),
-                )
-            )
-            .values(**values, **({"computed_at": now} if stamp else {})),
-            [
-                {
-                    "b_hour": r.hour_start,
-                    "b_counting": r.counting_data,
-                    "b_lifetime": r.lifetime_data,
-                    "b_open": r.open_stays,
-                    "b_end": r.hour_end,
-                }
-                for r in changed
-            ],
-        )
-    if fresh:
-        marks = ", ".join([placeholder(conn)] * 10)
-        conn.exec_driver_sql(  # straight to the driver, as `write_quarters` (same reason)
-            "INSERT INTO histograms (location_id, id, trigger_id, channel_id, hour_start, "
-            "hour_end, counting_data, lifetime_data, open_stays, computed_at) "
-            f"VALUES ({marks})",
-            [
-                (
-                    location_id,
-                    new_id,
-                    r.trigger_id,
-                    r.channel_id,
-                    r.hour_start,
-                    r.hour_end,
-                    r.counting_data,
-                    r.lifetime_data,
-                    r.open_stays,
-                    now,
-                )
-                for new_id, r in zip(new_ids(conn, "histograms", len(fresh)), fresh, strict=True)
-            ],
-        )
-    return revised
-
-
-def finish_progress(
-    conn: Connection, row: ProgressRow, computed_until: int, *, clean: bool
-) -> None:
-    """Record how far the job got; clear `dirty_from` only if nothing was ingested since."""
-    key = _key(row.location_id, row.trigger_id)
-    if clean:
-        cleared = conn.execute(
-            update(zone_progress)
-            .where(key, zone_progress.c.change_seq == row.change_seq)
-            .values(computed_until=computed_until, dirty_from=None)
-        ).rowcount
-        if cleared:
-            return
-    conn.execute(update(zone_progress).where(key).values(computed_until=computed_until))
-
-
-def write_quarters(
-    conn: Connection, location_id: int, trigger_id: str, stats: Sequence[QuarterStats]
-) -> None:
-    """Replace the quarter statistics of the span the job just computed."""
-    if not stats:
-        return
-    conn.execute(
-        delete(zone_quarters).where(
-            zone_quarters.c.location_id == location_id,
-            zone_quarters.c.trigger_id == trigger_id,
-            zone_quarters.c.quarter >= stats[0].start_ms,
-            zone_quarters.c.quarter <= stats[-1].start_ms,
-        )
-    )
-    # Straight to the driver: a day is 96 rows per trigger, and building SQLAlchemy's
-    # parameters for each cost the job more than computing them.
-    marks = ", ".join([placeholder(conn)] * 7)
-    conn.exec_driver_sql(
-        "INSERT INTO zone_quarters "
-        "(location_id, trigger_id, quarter, peak, area_ms, stays, stay_ms) "
-        f"VALUES ({marks})",
-        [
-            (location_id, trigger_id, q.start_ms, q.peak, q.area_ms, q.stays, q.stay_ms)
-            for q in stats
-        ],
-    )
