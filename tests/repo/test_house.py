@@ -22,7 +22,6 @@ OVERSIZED_MODULES = {
 }
 OVERSIZED_FUNCTIONS = {
     "agent/preview.py write_preview",
-    "domain/histogram.py hourly_histograms",
     "domain/ingest.py _check_each",
 }
 

@@ -19,29 +19,31 @@ Histograms. For an hour [h, h_end) and the stays of one zone trigger:
   of presence) a replay holds at h_end before
   processing any event at h_end; replaying the next hours from it gives the same
   histograms as replaying from the beginning.
-Everything is a sweep over sorted instants: O((stays + hours) log(stays + hours)).
+Everything is a sweep over sorted instants (`domain.zone_sweep`):
+O((stays + hours) log(stays + hours)).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import timedelta, tzinfo
 from typing import Final
 
-from footfall.domain.stays import MAX_STAY_MS, OpenStay, Stay, last_sign_before
+from footfall.domain.stays import OpenStay, Stay
 from footfall.domain.times import MS_PER_HOUR, from_ms
+from footfall.domain.zone_sweep import LIFETIME_BUCKET_MS, Sweep, sweep
 
 __all__ = [
     "LIFETIME_BUCKET_MS",
     "Histogram",
+    "counting_seconds",
+    "histograms_of",
     "hour_start",
     "hourly_histograms",
     "local_hours",
 ]
 
-LIFETIME_BUCKET_MS: Final = 60_000
 _ONE_MS: Final = timedelta(milliseconds=1)
 
 
@@ -63,11 +65,16 @@ class Histogram:
         Each level is rounded alone, so the rounded values may sum to 0.1 s more or less
         than the hour; the exact `counting_ms` always sums to it.
         """
-        return [(ms + 50) // 100 / 10 for ms in self.counting_ms]
+        return counting_seconds(self.counting_ms)
 
     @property
     def lifetime_data(self) -> list[int]:
         return list(self.lifetime)
+
+
+def counting_seconds(counting_ms: Sequence[int]) -> list[float]:
+    """`Histogram.counting_data` of these milliseconds per level (see there)."""
+    return [(ms + 50) // 100 / 10 for ms in counting_ms]
 
 
 def _offset_ms(zone: tzinfo, instant_ms: int) -> int:
@@ -130,105 +137,30 @@ def local_hours(zone: tzinfo, start_ms: int, end_ms: int) -> list[tuple[int, int
     return hours
 
 
-def _trimmed(values: list[int], *, keep_one: bool) -> tuple[int, ...]:
-    end = len(values)
-    while end > (1 if keep_one else 0) and values[end - 1] == 0:
-        end -= 1
-    return tuple(values[:end])
-
-
 def hourly_histograms(
     hours: Sequence[tuple[int, int]],
     stays: Sequence[Stay],
     snapshots_at: Collection[int] | None = None,
 ) -> list[Histogram]:
     """One histogram per hour (consecutive hours), from stays computed by `replay` with
-    horizon_ms = the last hour's end.
+    horizon_ms = the last hour's end (`domain.zone_sweep.sweep`, which says the rest).
 
-    A stay with end None is present until its last sign + 4 h at most (the longest it can
-    last), so stays replayed with an earlier or no horizon still give the same values.
     `open_at_end` is filled only for spans ending at one of `snapshots_at` (all when None):
     the histogram job sweeps quarter-hours but keeps snapshots at hour ends only.
     """
-    if not hours:
-        return []
-    previous = hours[0][0]
-    for start, end in hours:
-        if start != previous or end <= start:
-            raise ValueError(f"hours must be consecutive and non-empty: {hours!r}")
-        previous = end
-    first, last = hours[0][0], hours[-1][1]
-    starts = [start for start, _ in hours]
-    ends = [end for _, end in hours]
+    return histograms_of(sweep(hours, stays, snapshots_at)) if hours else []
 
-    # Spans of equal length (the quarter-hours of the histogram job) are found by
-    # arithmetic; local hours, which DST can stretch, by bisection.
-    step = ends[0] - starts[0]
-    uniform = all(e - b == step for b, e in hours)
-    kept = [i for i, e in enumerate(ends) if snapshots_at is None or e in snapshots_at]
-    kept_ends = [ends[i] for i in kept]
 
-    # Occupancy changes: +1 where a presence begins, -1 where it ends, clipped to the hours.
-    change: dict[int, int] = {}
-    lifetimes: list[list[int]] = [[] for _ in hours]
-    completed_ms = [0] * len(hours)
-    open_at_end: list[dict[int, OpenStay]] = [{} for _ in hours]
-    get = change.get
-    for stay in stays:  # the tightest loop of the histogram job
-        obj, begin, end_ms, completed, signs = stay
-        end = (signs[-1] if signs else begin) + MAX_STAY_MS if end_ms is None else end_ms
-        low = begin if begin > first else first
-        high = end if end < last else last
-        if low < high:
-            change[low] = get(low, 0) + 1
-            change[high] = get(high, 0) - 1
-        if completed and first <= end < last:
-            index = (end - first) // step if uniform else bisect_right(starts, end) - 1
-            counts = lifetimes[index]
-            completed_ms[index] += end - begin
-            bucket = (end - begin) // LIFETIME_BUCKET_MS
-            if len(counts) <= bucket:
-                counts.extend([0] * (bucket + 1 - len(counts)))
-            counts[bucket] += 1
-        # Open at a kept span end e when begin < e <= end: a contiguous run (a few long
-        # unless Loitering keeps a parked car in); usually none (a short stay in one span).
-        first_open = bisect_right(kept_ends, begin)
-        if first_open < len(kept_ends) and kept_ends[first_open] <= end:
-            for k in range(first_open, bisect_right(kept_ends, end)):
-                at = kept_ends[k]
-                open_at_end[kept[k]][obj] = (
-                    (begin, last_sign_before(stay, at)) if signs else (begin, begin)
-                )
-
-    moves = sorted(change.items())
-    total = len(moves)
-    position, level = 0, 0
-    histograms: list[Histogram] = []
-    for index, (start, end) in enumerate(hours):
-        counting: list[int] = [0] * (level + 1)
-        cursor = start
-        while position < total:
-            instant, delta = moves[position]
-            if instant >= end:
-                break
-            if instant > cursor:
-                if len(counting) <= level:
-                    counting.extend([0] * (level + 1 - len(counting)))
-                counting[level] += instant - cursor
-                cursor = instant
-            level += delta
-            position += 1
-        if len(counting) <= level:
-            counting.extend([0] * (level + 1 - len(counting)))
-        counting[level] += end - cursor
-        histograms.append(
-            Histogram(
-                start_ms=start,
-                end_ms=end,
-                counting_ms=_trimmed(counting, keep_one=True),
-                lifetime=_trimmed(lifetimes[index], keep_one=False),
-                completed_ms=completed_ms[index],
-                open_at_end=open_at_end[index],
-            )
+def histograms_of(swept: Sweep) -> list[Histogram]:
+    """The histogram of each span of a sweep (its figures are already trimmed)."""
+    return [
+        Histogram(start, end, tuple(counting), tuple(lifetime), opened, completed)
+        for (start, end), counting, lifetime, completed, opened in zip(
+            swept.spans,
+            swept.counting,
+            swept.lifetimes,
+            swept.completed_ms,
+            swept.open_at_end,
+            strict=True,
         )
-    return histograms
+    ]

@@ -18,11 +18,12 @@ from functools import lru_cache
 import msgspec
 from sqlalchemy import Connection
 
-from footfall.domain.histogram import Histogram, hour_start, hourly_histograms
+from footfall.domain.histogram import counting_seconds, hour_start
 from footfall.domain.histogram import local_hours as _local_hours
 from footfall.domain.stays import parse_snapshot, replay, snapshot_json
 from footfall.domain.times import MS_PER_HOUR, parse_zone
-from footfall.domain.zone_stats import MS_PER_QUARTER, QuarterStats, merge_spans, quarter_stats
+from footfall.domain.zone_stats import MS_PER_QUARTER, QuarterStats, sweep_stats
+from footfall.domain.zone_sweep import Sweep, sweep
 from footfall.services import revisions
 from footfall.store import histogram_rows
 from footfall.store import zones as zone_store
@@ -177,13 +178,13 @@ class TriggerJob:
         stays = replay(stored, open_at_start=opened, horizon_ms=end)
         hours = local_hours(self.zone, start, end)
         spans = _spans(self.zone, replay_from, end)
-        swept = hourly_histograms(spans, stays, {e for _, e in hours})
+        swept = sweep(spans, stays, {e for _, e in hours})
         whole = _whole_quarters(replay_from, end)
         # Usually the spans are the quarters themselves (hours start on quarter-hours).
-        by_quarter = swept if whole == spans else merge_spans(whole, swept)
+        by_quarter = swept if whole == spans else swept.unions(whole)
         return Step(
-            hours=[_row(self.trigger_id, channel_id, h) for h in merge_spans(hours, swept)],
-            stats=quarter_stats(by_quarter),
+            hours=_rows(self.trigger_id, channel_id, swept.unions(hours)),
+            stats=sweep_stats(by_quarter),
             until=end,
         )
 
@@ -210,13 +211,19 @@ def _whole_quarters(start: int, end: int) -> list[tuple[int, int]]:
     return [(q, q + MS_PER_QUARTER) for q in range(first, end - MS_PER_QUARTER + 1, MS_PER_QUARTER)]
 
 
-def _row(trigger_id: str, channel_id: str, hour: Histogram) -> HistogramRow:
-    return HistogramRow(
-        trigger_id=trigger_id,
-        channel_id=channel_id,
-        hour_start=hour.start_ms,
-        hour_end=hour.end_ms,
-        counting_data=_json(hour.counting_data),
-        lifetime_data=_json(hour.lifetime_data),
-        open_stays=snapshot_json(hour.open_at_end),
-    )
+def _rows(trigger_id: str, channel_id: str, by_hour: Sweep) -> list[HistogramRow]:
+    """The stored form of each hour (`domain.histogram.Histogram`'s data, as JSON)."""
+    return [
+        HistogramRow(
+            trigger_id=trigger_id,
+            channel_id=channel_id,
+            hour_start=start,
+            hour_end=end,
+            counting_data=_json(counting_seconds(counting)),
+            lifetime_data=_json(lifetime),
+            open_stays=snapshot_json(opened),
+        )
+        for (start, end), counting, lifetime, opened in zip(
+            by_hour.spans, by_hour.counting, by_hour.lifetimes, by_hour.open_at_end, strict=True
+        )
+    ]
