@@ -219,7 +219,7 @@ class HistogramJob:
                 if job.key not in ours:
                     continue
                 try:
-                    with conn.begin_nested():
+                    with zone_jobs.step_savepoint(conn):
                         applied = job.apply(conn, step, now, zones_now[job.location_id])
                 except Exception:
                     log.exception(
