@@ -1,8 +1,11 @@
 """Histogram computation: one local day of hourly histograms for 50 zone
 triggers holding 100k zone events, beside the time merely to read those events from the
 database with the same queries (the plain path: a job must at least read its input).
-Targets: under 3x the read time and under 2 s (absolute, on a quiet machine), judged in
-the table; `footfall bench --check` enforces at most 5x (docs/benchmarks.md).
+Targets: under 3x the read time, which `footfall bench --check` enforces, and under 2 s
+(absolute, on a quiet machine), judged in the table. The quick scale read 2.02-2.43x here
+on the loaded 2-core machine (3.21-6.11x before the job's writes went straight to the
+driver and its sweep stopped building a histogram per quarter-hour; docs/benchmarks.md,
+"Targets argued").
 """
 
 from __future__ import annotations
@@ -26,10 +29,6 @@ __all__ = ["run"]
 
 ZONE_NAME = "Europe/Paris"
 TARGET = Ratio(most=3.0)
-# Not reliably met at the quick scale (docs/benchmarks.md, "Targets not met"): `--check`
-# enforces this ceiling, which catches a return of the 8.5-9.6x regression, and the
-# table's verdict still judges the 3x target.
-GUARD = Ratio(most=5.0)
 
 
 def _config(triggers: int) -> dict[str, Any]:
@@ -115,8 +114,8 @@ def run(quick: bool = False) -> list[Row]:
             unit="ms",
             baseline_name="reading the events",
             baseline=read_s * 1000,
-            target=f"< 2,000 ms and {TARGET} (--check: {GUARD})",
+            target=f"< 2,000 ms and {TARGET}",
             ok=compute_s < 2 and TARGET.met(compute_s / read_s),
-            check=GUARD,
+            check=TARGET,
         )
     ]
