@@ -20,7 +20,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, repeat
+from itertools import accumulate, repeat, zip_longest
 from operator import sub
 from typing import Final
 
@@ -70,11 +70,8 @@ class Sweep:
 
 
 def _sum_lists(lists: Sequence[list[int]]) -> list[int]:
-    total = [0] * max(map(len, lists))  # (lists may be empty: no stay completed)
-    for values in lists:
-        for i, value in enumerate(values):
-            total[i] += value
-    return total
+    """Element by element, as long as the longest (lists may be empty: no stay completed)."""
+    return [sum(column) for column in zip_longest(*lists, fillvalue=0)]
 
 
 def sweep(
