@@ -26,8 +26,8 @@ from footfall.domain.times import now_ms
 from footfall.forwarded import ForwardedClient
 from footfall.root import Database, ServerServices, new_database, server_services
 from footfall.services.analytics import HistogramJob, HistogramRun
+from footfall.services.drift import IdleResetAudit
 from footfall.services.key_check import verify_server_key
-from footfall.services.occupancy import IdleResetAudit
 from footfall.services.retention import purge_expired_events
 from footfall.services.revisions import notify as notify_revisions
 from footfall.services.webhooks import watch_metrics
