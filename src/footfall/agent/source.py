@@ -5,6 +5,11 @@ A file is read once (or looped); its frames are timed at the channel's `fps` whe
 modification time minus its duration (so a recorded file gives the same
 times, hence the same record ids, every time it is processed). A stream or camera is timed
 by the clock when each frame arrives.
+
+A file or stream is decoded in the thread that reads it (FFmpeg's own decoder threads
+off): a channel has one core, and the CPU time its thread measures (the detector's
+cadence, agent/cadence.py, and `footfall bench`) must include decoding, which at 1080p
+is a good part of a frame's cost.
 """
 
 from __future__ import annotations
@@ -36,7 +41,11 @@ class VideoSource:
         return isinstance(source, str) and "://" not in source
 
     def _open(self) -> cv2.VideoCapture:
-        capture = cv2.VideoCapture(self.channel.source)
+        source = self.channel.source
+        if isinstance(source, str):  # a file or a URL: FFmpeg, told to decode in this thread
+            capture = cv2.VideoCapture(source, cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1])
+        else:  # a camera index: opened as it always was
+            capture = cv2.VideoCapture(source)
         if not capture.isOpened():
             raise SourceError(f"channel {self.channel.id}: cannot open {self.channel.source!r}")
         return capture
