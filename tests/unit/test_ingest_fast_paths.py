@@ -15,13 +15,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from footfall.domain.ingest import (
-    MS_PER_DAY,
-    EventIn,
-    EventRow,
-    _check_each,
-    check_events,
-)
+from footfall.domain.ingest import MS_PER_DAY, EventIn, EventRow, check_events
+from footfall.domain.ingest.check import check_each
 from footfall.domain.times import InstantError, format_local, parse_instant, parse_instants
 from footfall.services.coverage import event_marks
 from footfall.store.events import MS_PER_QUARTER, rollup_counts
@@ -105,7 +100,7 @@ def test_a_batch_is_checked_as_the_event_by_event_rules_check_it(
     batch: list[EventIn | None] = list(valid)
     for where, event in odd:
         batch.insert(where, event)
-    assert check_events(9, batch, TRIGGERS, NOW, retention_days=retention_days) == _check_each(
+    assert check_events(9, batch, TRIGGERS, NOW, retention_days=retention_days) == check_each(
         9, batch, TRIGGERS, NOW, None, retention_days
     )
 
