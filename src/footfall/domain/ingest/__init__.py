@@ -28,7 +28,7 @@ from footfall.domain.ingest.batch import (
     Problem,
     TriggerInfo,
 )
-from footfall.domain.ingest.check import check_events
+from footfall.domain.ingest.check import BatchSummary, CheckedRows, check_batch, check_events
 from footfall.domain.ingest.decode import decode_events
 
 __all__ = [
@@ -40,11 +40,14 @@ __all__ = [
     "MAX_PROBLEMS",
     "MS_PER_DAY",
     "TOO_DEEP",
+    "BatchSummary",
     "BodyError",
+    "CheckedRows",
     "EventIn",
     "EventRow",
     "Problem",
     "TriggerInfo",
+    "check_batch",
     "check_events",
     "decode_events",
 ]

@@ -11,10 +11,11 @@ test_ingest_fast_paths.py compares them). Nothing here touches the database.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
-from functools import partial
+from dataclasses import dataclass
 from operator import itemgetter
-from typing import Final, cast
+from typing import Final, NamedTuple, cast
 
 from footfall.domain.ingest.attributes import (
     ROW_ATTRIBUTES,
@@ -36,10 +37,28 @@ from footfall.domain.ingest.batch import (
 )
 from footfall.domain.times import InstantError, parse_instant, parse_instants
 
-__all__ = ["check_each", "check_events"]
+__all__ = ["BatchSummary", "CheckedRows", "check_batch", "check_each", "check_events"]
 
 _INT_COLUMNS: Final = (itemgetter(1), itemgetter(5), itemgetter(10))
 _INT_FIELDS: Final = ("record_id", "object_id", "snapshot_id")
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """What the check of a clean batch learnt of all its rows at once: how many rows carry
+    each combination of attributes, and the earliest and latest event times. The writer
+    derives the batch's rollups from it instead of passing over every row again."""
+
+    attributes: Counter[Attributes]
+    first_ms: int
+    last_ms: int
+
+
+class CheckedRows(NamedTuple):
+    rows: list[EventRow]
+    problems: list[Problem]
+    # For a batch checked in the fast path (no problem): a summary of exactly `rows`.
+    summary: BatchSummary | None
 
 
 def check_events(
@@ -58,13 +77,30 @@ def check_events(
     With `retention_days`, an event older than the retention period is a problem: it
     would be purged at once, and a copy resent after the purge must never count twice.
     """
+    checked = check_batch(
+        location_id, events, triggers, now_ms, problems, retention_days=retention_days
+    )
+    return checked.rows, checked.problems
+
+
+def check_batch(
+    location_id: int,
+    events: list[EventIn | None],
+    triggers: Mapping[str, TriggerInfo],
+    now_ms: int,
+    problems: list[Problem] | None = None,
+    *,
+    retention_days: float | None = None,
+) -> CheckedRows:
+    """`check_events`, with the summary of a batch that had no problem."""
     check_batch_size(len(events))
     if not problems and None not in events:
         complete = cast(list[EventIn], events)  # no None in it: checked just above
-        rows = _valid_rows(location_id, complete, triggers, now_ms, retention_days)
-        if rows is not None:
-            return rows, []
-    return check_each(location_id, events, triggers, now_ms, problems, retention_days)
+        valid = _valid_rows(location_id, complete, triggers, now_ms, retention_days)
+        if valid is not None:
+            return CheckedRows(valid[0], [], valid[1])
+    rows, found = check_each(location_id, events, triggers, now_ms, problems, retention_days)
+    return CheckedRows(rows, found, None)
 
 
 def _valid_rows(
@@ -73,30 +109,39 @@ def _valid_rows(
     triggers: Mapping[str, TriggerInfo],
     now_ms: int,
     retention_days: float | None,
-) -> list[EventRow] | None:
-    """The rows of a batch without a single problem, or None when it may have one (then
-    `check_each` finds and names every problem, event by event).
+) -> tuple[list[EventRow], BatchSummary | None] | None:
+    """The rows of a batch without a single problem and their summary (None for an
+    empty batch), or None when it may have a problem (then `check_each` finds and names
+    every problem, event by event).
 
     The same rules as `check_each`, in a few passes that run mostly in C: parse every
     time, bound them, build the rows, then check each distinct combination of attributes
     once (a batch repeats a handful of them). Twice as fast for a 1,000-event batch."""
     times = parse_instants([e.event_time for e in events])
-    if times is None:
+    if not times:
+        return ([], None) if times is not None else None
+    first, last = min(times), max(times)
+    if last > now_ms + FUTURE_TOLERANCE_MS:
         return None
-    if times and max(times) > now_ms + FUTURE_TOLERANCE_MS:
+    if retention_days is not None and first < _oldest(now_ms, retention_days):
         return None
-    if times and retention_days is not None and min(times) < _oldest(now_ms, retention_days):
-        return None
-    rows = list(map(partial(_row, location_id), events, times))
+    # Written out rather than a call of `_row` per event: a third cheaper.
+    rows: list[EventRow] = [
+        (location_id, e.record_id, e.event_type, e.trigger_id, e.channel_id, e.object_id,
+         e.origin, e.suborigin, e.age_range, e.gender, e.snapshot_id, when)
+        for e, when in zip(events, times, strict=True)
+    ]  # fmt: skip
     for field in _INT_COLUMNS:  # record_id, object_id, snapshot_id
         values = list(map(field, rows))
-        if values and (min(values) < INT64_MIN or max(values) > INT64_MAX):
+        if min(values) < INT64_MIN or max(values) > INT64_MAX:
             return None
+    # Counted, not just collected: the writer's rollups come from these counts.
+    combinations = Counter(map(ROW_ATTRIBUTES, rows))
     scratch = Collector([])
-    for attributes in set(map(ROW_ATTRIBUTES, rows)):
+    for attributes in combinations:
         if attribute_problems(0, attributes, triggers, scratch):
             return None
-    return rows
+    return rows, BatchSummary(combinations, first, last)
 
 
 def _row(location_id: int, e: EventIn, when: int) -> EventRow:
