@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -105,7 +105,15 @@ def test_a_batch_is_checked_as_the_event_by_event_rules_check_it(
     )
 
 
-@given(st.lists(_texts, max_size=30))
+# Runs of one minute and offset, as a batch holds them, broken by any other text.
+_run_texts = st.builds(
+    lambda ms, zone: format_local(NOW + ms, zone),
+    st.integers(0, 150_000),
+    st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=3))]),
+)
+
+
+@given(st.lists(st.one_of(_texts, _run_texts, _run_texts.map(lambda t: t[:-1])), max_size=60))
 def test_many_instants_parse_as_each_one_does(texts: list[str]) -> None:
     expected: list[int] | None = []
     for text in texts:
