@@ -24,11 +24,20 @@ from cv2.typing import MatLike
 
 from footfall.agent.config import ChannelConfig
 
-__all__ = ["SourceError", "VideoSource", "first_frame"]
+__all__ = ["SourceError", "VideoSource", "first_frame", "open_capture"]
 
 
 class SourceError(RuntimeError):
     """The source cannot be opened or read."""
+
+
+def open_capture(source: str | int) -> cv2.VideoCapture:
+    """A capture of a file, URL or image pattern decoded in the calling thread (FFmpeg's
+    decoder threads off, so the thread's CPU time includes decoding); a camera index is
+    opened as it always was."""
+    if isinstance(source, str):
+        return cv2.VideoCapture(source, cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1])
+    return cv2.VideoCapture(source)
 
 
 @dataclass
@@ -41,11 +50,7 @@ class VideoSource:
         return isinstance(source, str) and "://" not in source
 
     def _open(self) -> cv2.VideoCapture:
-        source = self.channel.source
-        if isinstance(source, str):  # a file or a URL: FFmpeg, told to decode in this thread
-            capture = cv2.VideoCapture(source, cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1])
-        else:  # a camera index: opened as it always was
-            capture = cv2.VideoCapture(source)
+        capture = open_capture(self.channel.source)
         if not capture.isOpened():
             raise SourceError(f"channel {self.channel.id}: cannot open {self.channel.source!r}")
         return capture
