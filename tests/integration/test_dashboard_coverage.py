@@ -12,7 +12,7 @@ import httpx
 import msgspec
 
 from footfall.config import Settings
-from footfall.services import dashboard, occupancy
+from footfall.services import dashboard, drift, occupancy
 from footfall.services.ingest import Ingest
 from footfall.store.db import Database
 from footfall.store.locations import get_location
@@ -110,7 +110,7 @@ def test_an_operator_calibrates_from_the_location_page_and_sees_the_trail(
         assert done.status_code == 303
         assert http.post("/occupancy/calibrate", data={**form, "csrf": "x"}).status_code == 403
         page = http.get(f"/locations/{site.location_id}").text
-    [row] = occupancy.audit_trail(db, counter_id=counter.id)
+    [row] = drift.audit_trail(db, counter_id=counter.id)
     assert (row.actor, row.value_before, row.value_after) == ("dana", 2, 5)
     trail = page[page.index('id="audit"') :]
     assert "dana" in trail

@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 from footfall.cli.main import app
 from footfall.domain.read_params import Params
 from footfall.domain.times import format_local, to_ms
-from footfall.services import feeds, occupancy
+from footfall.services import drift, feeds, occupancy
+from footfall.services.drift import IdleResetAudit
 from footfall.services.errors import ServiceError
-from footfall.services.occupancy import IdleResetAudit
 from footfall.services.reads import ReadApi
 from footfall.store.db import Database
 from tests.conftest import Site, make_site
@@ -67,13 +67,13 @@ def test_calibration_is_effective_at_once_and_logged(db: Database, shop: Site) -
         db, location_id=shop.location_id, name="Floor", enter=("t-enter",), exit_=("t-exit",)
     )
     assert value(db, shop, clock)["occupancy"] == 12
-    done = occupancy.calibrate(db, counter.id, 7, by="alice", clock=clock)
+    done = drift.calibrate(db, counter.id, 7, by="alice", clock=clock)
     assert (done.occupancy, done.calibrated_at, done.changed_at) == (7, ms(at(14)), ms(at(14)))
     shown = value(db, shop, clock)
     assert shown["occupancy"] == 7
     assert shown["calibrated_at"] == "2026-11-24T14:00:00.000+01:00"
     assert shown["time"] == shown["calibrated_at"]
-    [row] = occupancy.audit_trail(db, counter_id=counter.id)
+    [row] = drift.audit_trail(db, counter_id=counter.id)
     assert (row.kind, row.actor, row.at, row.value_before, row.value_after) == (
         "calibration",
         "alice",
@@ -130,7 +130,7 @@ def test_a_quiet_counter_goes_back_to_zero_and_the_trail_follows_the_events(
     finally:
         other_db.dispose()
     assert audit.run() == 0
-    [row] = occupancy.audit_trail(db, counter_id=counter.id)
+    [row] = drift.audit_trail(db, counter_id=counter.id)
     assert (row.kind, row.actor, row.at, row.value_before, row.value_after, row.withdrawn_at) == (
         "idle_reset",
         "max-idle",
@@ -146,12 +146,12 @@ def test_a_quiet_counter_goes_back_to_zero_and_the_trail_follows_the_events(
     ingest_directly(db, shop.location_id, crossings(9, [at(21)], []), clock=clock)
     assert value(db, shop, clock)["occupancy"] == 3
     assert audit.run() == 1
-    [withdrawn] = occupancy.audit_trail(db, counter_id=counter.id)
+    [withdrawn] = drift.audit_trail(db, counter_id=counter.id)
     assert withdrawn.withdrawn_at == ms(at(21, 45))
     clock.set(at(22, 1))
     assert value(db, shop, clock)["occupancy"] == 0
     assert audit.run() == 1
-    newest = occupancy.audit_trail(db, counter_id=counter.id)[0]
+    newest = drift.audit_trail(db, counter_id=counter.id)[0]
     assert (newest.at, newest.value_before, newest.withdrawn_at) == (ms(at(22)), 3, None)
 
 
@@ -176,10 +176,10 @@ def test_more_exits_than_enters_are_reset_too_and_peaks_follow_drift(
     )
     assert value(db, shop, clock)["occupancy"] == 2  # without the reset it would be 1
     assert IdleResetAudit(db, clock=clock).run() == 1
-    [row] = occupancy.audit_trail(db, counter_id=counter.id)
+    [row] = drift.audit_trail(db, counter_id=counter.id)
     assert (row.at, row.value_before) == (ms(at(9, 21)), 0)
     assert row.note == "no crossing for 1h (exits exceeded enters by 1)"
-    occupancy.calibrate(db, counter.id, 10, by="bob", clock=clock)
+    drift.calibrate(db, counter.id, 10, by="bob", clock=clock)
     feed = feeds.create_feed(
         db,
         location_id=shop.location_id,
@@ -202,13 +202,13 @@ def test_bad_calibrations_and_max_idle_are_refused_clearly(db: Database, shop: S
         db, location_id=shop.location_id, name="Floor", enter=("t-enter",), exit_=("t-exit",)
     )
     for call, message in (
-        (lambda: occupancy.calibrate(db, zone.id, 3, by="a"), "apply to line counters"),
-        (lambda: occupancy.calibrate(db, line.id, -1, by="a"), "--value -1: expected a head"),
-        (lambda: occupancy.calibrate(db, line.id, 3, by=" "), "--by ' '"),
-        (lambda: occupancy.calibrate(db, 999, 3, by="a"), "no occupancy counter 999"),
-        (lambda: occupancy.set_max_idle(db, line.id, "2 hours", by="a"), "--max-idle '2 hours'"),
-        (lambda: occupancy.set_max_idle(db, line.id, "30s", by="a"), "between 1m and 24h"),
-        (lambda: occupancy.set_max_idle(db, zone.id, "2h", by="a"), "apply to line counters"),
+        (lambda: drift.calibrate(db, zone.id, 3, by="a"), "apply to line counters"),
+        (lambda: drift.calibrate(db, line.id, -1, by="a"), "--value -1: expected a head"),
+        (lambda: drift.calibrate(db, line.id, 3, by=" "), "--by ' '"),
+        (lambda: drift.calibrate(db, 999, 3, by="a"), "no occupancy counter 999"),
+        (lambda: drift.set_max_idle(db, line.id, "2 hours", by="a"), "--max-idle '2 hours'"),
+        (lambda: drift.set_max_idle(db, line.id, "30s", by="a"), "between 1m and 24h"),
+        (lambda: drift.set_max_idle(db, zone.id, "2h", by="a"), "apply to line counters"),
     ):
         with pytest.raises(ServiceError, match=message):
             call()
@@ -216,7 +216,7 @@ def test_bad_calibrations_and_max_idle_are_refused_clearly(db: Database, shop: S
         occupancy.create_counter(
             db, location_id=shop.location_id, name="Z", zone="t-shelf", max_idle="1h"
         )
-    assert occupancy.audit_trail(db) == []
+    assert drift.audit_trail(db) == []
 
 
 def test_the_cli_calibrates_updates_and_lists_the_trail(
@@ -278,7 +278,7 @@ def test_a_counter_that_fails_its_audit_is_left_alone_and_the_others_go_on(
     audit = IdleResetAudit(db, clock=clock)
     assert audit.run() == 1  # the other counter's reset at 10:00
     assert f"occupancy audit: counter {counters[0].id} failed" in caplog.text
-    assert [r.counter_id for r in occupancy.audit_trail(db)] == [counters[1].id]
+    assert [r.counter_id for r in drift.audit_trail(db)] == [counters[1].id]
     with db.write() as conn:
         conn.execute(
             text("UPDATE locations SET timezone = 'Europe/Paris' WHERE id = :id"),

@@ -30,7 +30,7 @@ import uvicorn
 from footfall.api.app import create_app
 from footfall.config import Settings
 from footfall.domain.times import format_offset
-from footfall.services import occupancy
+from footfall.services import drift, occupancy
 from footfall.services.analytics import compute_histograms
 from footfall.store.db import Database
 from tests.conftest import Site, make_site
@@ -179,7 +179,7 @@ def _seed(db: Database, site: Site, http: httpx.Client, clock: ManualClock) -> N
     clock.set(NOW - timedelta(minutes=30))
     answer = http.post("/ingest/v1/events", json=late, headers=bearer(site.ingest_token))
     assert answer.status_code == 200, answer.text
-    occupancy.calibrate(db, counter.id, 3, by="tester", clock=clock)
+    drift.calibrate(db, counter.id, 3, by="tester", clock=clock)
     compute_histograms(db, retention_days=TEST_RETENTION_DAYS, clock=clock)
     clock.set(NOW)
 

@@ -1,27 +1,22 @@
 """The ingest hot path's shortcuts give exactly what the plain rules give (hypothesis).
 
 Each shortcut (checking a clean batch in a few C passes, parsing many instants at once,
-counting a batch that lies in one bucket, the coverage marks of a batch in one quarter)
-is compared with the straightforward code it replaces, on batches that mix valid and
-invalid events, one bucket and several.
+counting a batch that lies in one bucket, or from the check's summary, the coverage marks
+of a batch in one quarter) is compared with the straightforward code it replaces, on
+batches that mix valid and invalid events, one bucket and several.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from footfall.domain.ingest import (
-    MS_PER_DAY,
-    EventIn,
-    EventRow,
-    _check_each,
-    check_events,
-)
+from footfall.domain.ingest import MS_PER_DAY, EventIn, EventRow, check_batch, check_events
+from footfall.domain.ingest.check import check_each
 from footfall.domain.times import InstantError, format_local, parse_instant, parse_instants
 from footfall.services.coverage import event_marks
 from footfall.store.events import MS_PER_QUARTER, rollup_counts
@@ -105,12 +100,20 @@ def test_a_batch_is_checked_as_the_event_by_event_rules_check_it(
     batch: list[EventIn | None] = list(valid)
     for where, event in odd:
         batch.insert(where, event)
-    assert check_events(9, batch, TRIGGERS, NOW, retention_days=retention_days) == _check_each(
+    assert check_events(9, batch, TRIGGERS, NOW, retention_days=retention_days) == check_each(
         9, batch, TRIGGERS, NOW, None, retention_days
     )
 
 
-@given(st.lists(_texts, max_size=30))
+# Runs of one minute and offset, as a batch holds them, broken by any other text.
+_run_texts = st.builds(
+    lambda ms, zone: format_local(NOW + ms, zone),
+    st.integers(0, 150_000),
+    st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=3))]),
+)
+
+
+@given(st.lists(st.one_of(_texts, _run_texts, _run_texts.map(lambda t: t[:-1])), max_size=60))
 def test_many_instants_parse_as_each_one_does(texts: list[str]) -> None:
     expected: list[int] | None = []
     for text in texts:
@@ -120,6 +123,27 @@ def test_many_instants_parse_as_each_one_does(texts: list[str]) -> None:
             expected = None
             break
     assert parse_instants(texts) == expected
+
+
+@given(st.lists(_valid_events, max_size=40), st.sampled_from([None, 90.0]))
+def test_a_clean_batch_is_summed_up_as_its_rows_are(
+    valid: list[EventIn], retention_days: float | None
+) -> None:
+    """The summary the writer's rollups come from (docs/api.md, Events: every stored event
+    counted once) says exactly what the rows say."""
+    rows, problems, summary = check_batch(
+        9, list(valid), TRIGGERS, NOW, retention_days=retention_days
+    )
+    assert not problems
+    assert (summary is None) == (not rows)
+    if summary is None:
+        return
+    times = [r[11] for r in rows]
+    assert (summary.first_ms, summary.last_ms) == (min(times), max(times))
+    assert summary.attributes == Counter((r[3], r[4], r[2], r[6], r[7], r[9], r[8]) for r in rows)
+    for bucket in (MS_PER_QUARTER, 3_600_000):
+        plain = Counter((r[11] - r[11] % bucket, r[4], r[3], r[2], r[6]) for r in rows)
+        assert rollup_counts(rows, bucket, summary) == plain
 
 
 def _rows(times: list[int], channels: list[str]) -> list[EventRow]:

@@ -8,14 +8,15 @@ downloaded at run time, and the weights are checked against their SHA-256 digest
 they are used, so a different or damaged file stops the agent with a clear error instead
 of counting with an unknown model.
 
-The frame is resized (not letterboxed: Darknet's YOLO is trained on stretched images)
-to an input whose sides are multiples of 32, keeping the frame's aspect as closely as
-that allows. Its longer side is learned per camera from the people found: it starts at
-the largest of `SIDES`, and once `SIZE_SAMPLES` people have been seen it becomes the
-smallest at which the smaller people of this view (the `SMALL_QUANTILE`) would still be
-`PERSON_PX` tall in the input. An eye-level camera, whose people are large, then costs
-half as much per detection as an elevated one, and is detected twice as often. Only the
-`person` class is kept; boxes overlapping by more than `NMS_IOU` are merged.
+The frame is scaled down by area averaging (agent/shrink.py; not letterboxed: Darknet's
+YOLO is trained on stretched images) to an input whose sides are multiples of 32,
+keeping the frame's aspect as closely as that allows. Its longer side is learned per
+camera from the people found: it starts at the largest of `SIDES`, and once
+`SIZE_SAMPLES` people have been seen it becomes the smallest at which the smaller people
+of this view (the `SMALL_QUANTILE`) would still be `PERSON_PX` tall in the input. An
+eye-level camera, whose people are large, then costs half as much per detection as an
+elevated one, and is detected twice as often. Only the `person` class is kept; boxes
+overlapping by more than `NMS_IOU` are merged.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import numpy as np
 from cv2.typing import MatLike
 
 from footfall.agent.config import ConfigError
+from footfall.agent.shrink import shrink
 
 __all__ = [
     "WEIGHTS_SHA256",
@@ -135,7 +137,7 @@ class DarknetPeople:
     def __call__(self, frame: MatLike) -> list[tuple[Box, float]]:
         height, width = frame.shape[:2]
         size = input_size(width, height, self.long_side)
-        small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+        small = shrink(frame, size)
         blob = cv2.dnn.blobFromImage(small, 1 / 255.0, size, swapRB=True, crop=False)
         self.net.setInput(blob)
         rows = np.concatenate(

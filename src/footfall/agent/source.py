@@ -5,6 +5,11 @@ A file is read once (or looped); its frames are timed at the channel's `fps` whe
 modification time minus its duration (so a recorded file gives the same
 times, hence the same record ids, every time it is processed). A stream or camera is timed
 by the clock when each frame arrives.
+
+A file or stream is decoded in the thread that reads it (FFmpeg's own decoder threads
+off): a channel has one core, and the CPU time its thread measures (the detector's
+cadence, agent/cadence.py, and `footfall bench`) must include decoding, which at 1080p
+is a good part of a frame's cost.
 """
 
 from __future__ import annotations
@@ -19,11 +24,20 @@ from cv2.typing import MatLike
 
 from footfall.agent.config import ChannelConfig
 
-__all__ = ["SourceError", "VideoSource", "first_frame"]
+__all__ = ["SourceError", "VideoSource", "first_frame", "open_capture"]
 
 
 class SourceError(RuntimeError):
     """The source cannot be opened or read."""
+
+
+def open_capture(source: str | int) -> cv2.VideoCapture:
+    """A capture of a file, URL or image pattern decoded in the calling thread (FFmpeg's
+    decoder threads off, so the thread's CPU time includes decoding); a camera index is
+    opened as it always was."""
+    if isinstance(source, str):
+        return cv2.VideoCapture(source, cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1])
+    return cv2.VideoCapture(source)
 
 
 @dataclass
@@ -36,7 +50,7 @@ class VideoSource:
         return isinstance(source, str) and "://" not in source
 
     def _open(self) -> cv2.VideoCapture:
-        capture = cv2.VideoCapture(self.channel.source)
+        capture = open_capture(self.channel.source)
         if not capture.isOpened():
             raise SourceError(f"channel {self.channel.id}: cannot open {self.channel.source!r}")
         return capture

@@ -11,7 +11,7 @@ from footfall.cli.common import DbOption, JsonOption, open_db
 from footfall.cli.output import emit, emit_table, reporting_errors
 from footfall.domain.occupancy import format_duration
 from footfall.domain.times import format_utc
-from footfall.services import occupancy
+from footfall.services import drift, occupancy
 
 __all__ = ["occupancy_app", "queues_app"]
 
@@ -63,7 +63,7 @@ def _counter(c: occupancy.Counter) -> dict[str, Any]:
     }
 
 
-def _audit(a: occupancy.AuditEntry) -> dict[str, Any]:
+def _audit(a: drift.AuditEntry) -> dict[str, Any]:
     return {
         "counter_id": a.counter_id,
         "location_id": a.location_id,
@@ -124,7 +124,7 @@ def occupancy_calibrate(
 ) -> None:
     """Set a line counter to a head count, effective at once (logged with who and when)."""
     with reporting_errors(), open_db(db) as database:
-        done = occupancy.calibrate(database, counter_id, value, by=by or _whoami())
+        done = drift.calibrate(database, counter_id, value, by=by or _whoami())
         assert done.calibrated_at is not None
         emit(
             {
@@ -154,7 +154,7 @@ def occupancy_update(
 ) -> None:
     """Change a line counter's max idle (logged in its audit trail)."""
     with reporting_errors(), open_db(db) as database:
-        counter = occupancy.set_max_idle(database, counter_id, max_idle, by=by or _whoami())
+        counter = drift.set_max_idle(database, counter_id, max_idle, by=by or _whoami())
         emit(_counter(counter), as_json=as_json, title="Counter updated")
 
 
@@ -168,9 +168,7 @@ def occupancy_audit(
 ) -> None:
     """Calibrations, max-idle changes and idle resets, newest first."""
     with reporting_errors(), open_db(db) as database:
-        rows = occupancy.audit_trail(
-            database, location_id=location, counter_id=counter, limit=limit
-        )
+        rows = drift.audit_trail(database, location_id=location, counter_id=counter, limit=limit)
         emit_table(
             "audit",
             [_audit(a) for a in rows],

@@ -283,7 +283,9 @@ class Params:
 
         Parameters are read in the order of `PARAMETERS`, so the first one named in an
         error does not depend on the order of the query."""
-        fields: dict[str, object] = {}
+        # Each value is what its own Param's parser returns, typed per field below; one
+        # dict holds them all, so its values are Any.
+        fields: dict[str, Any] = {}
         for param in PARAMETERS.values():
             if param.name not in allowed:
                 continue
@@ -292,4 +294,4 @@ class Params:
                 raise ParamError(param.name, "given more than once")
             if given:
                 fields[param.field] = param.parse(param.name, given[0])
-        return cls(**fields)  # type: ignore[arg-type]
+        return cls(**fields)

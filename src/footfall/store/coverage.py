@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
 
-from footfall.store.db import placeholder
+from footfall.store.db import driver_execute, placeholder
 from footfall.store.schema import channels, coverage_quarters
 from footfall.store.upserts import Upsert
 
@@ -52,7 +52,9 @@ def load_marks(
     found: dict[tuple[str, int], tuple[str, int]] = {}
     for start in range(0, len(wanted), _QUARTERS_PER_QUERY):
         chunk = wanted[start : start + _QUARTERS_PER_QUERY]
-        result = conn.exec_driver_sql(
+        # On the driver's cursor: read for every events batch (store/db.py, driver_execute).
+        result, _ = driver_execute(
+            conn,
             "SELECT channel_id, quarter, marks, covered_s FROM coverage_quarters "
             f"WHERE location_id = {mark} AND channel_id IN ({channel_list}) "
             f"AND quarter IN ({', '.join([mark] * len(chunk))})",

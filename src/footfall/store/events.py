@@ -21,9 +21,9 @@ from typing import Final
 import psycopg
 from sqlalchemy import Connection, delete, select
 
-from footfall.domain.ingest import EventRow
+from footfall.domain.ingest import BatchSummary, EventRow
 from footfall.domain.times import MS_PER_HOUR
-from footfall.store.db import placeholder
+from footfall.store.db import driver_execute, placeholder
 from footfall.store.ids import new_ids
 from footfall.store.schema import events
 from footfall.store.upserts import Upsert
@@ -89,8 +89,7 @@ def _insert_rows(conn: Connection, columns: str, rows: Sequence[tuple[object, ..
             f"INSERT INTO events ({columns}) VALUES {', '.join([group] * len(chunk))} "
             "ON CONFLICT DO NOTHING"
         )
-        params = tuple(chain.from_iterable(chunk))
-        inserted += conn.exec_driver_sql(sql, params).rowcount
+        inserted += driver_execute(conn, sql, tuple(chain.from_iterable(chunk)))[1]
     return inserted
 
 
@@ -165,36 +164,42 @@ def stored_record_ids(conn: Connection, location_id: int, record_ids: Sequence[i
     """
     wanted = set(record_ids)
     cap = 4 * len(wanted) + 1000
-    in_range = (
-        conn.exec_driver_sql(
-            "SELECT record_id FROM events WHERE location_id = %s "
-            "AND record_id BETWEEN %s AND %s LIMIT %s",
-            (location_id, min(wanted), max(wanted), cap),
-        )
-        .scalars()
-        .all()
+    in_range, _ = driver_execute(
+        conn,
+        "SELECT record_id FROM events WHERE location_id = %s "
+        "AND record_id BETWEEN %s AND %s LIMIT %s",
+        (location_id, min(wanted), max(wanted), cap),
     )
     if len(in_range) == cap:
-        in_range = (
-            conn.exec_driver_sql(
-                "SELECT record_id FROM events WHERE location_id = %s AND record_id = ANY(%s)",
-                (location_id, list(wanted)),
-            )
-            .scalars()
-            .all()
+        in_range, _ = driver_execute(
+            conn,
+            "SELECT record_id FROM events WHERE location_id = %s AND record_id = ANY(%s)",
+            (location_id, list(wanted)),
         )
-    return wanted.intersection(in_range)
+    return wanted.intersection(row[0] for row in in_range)
 
 
 _EVENT_TIME: Final = itemgetter(11)
 _ROLLUP_FIELDS: Final = itemgetter(4, 3, 2, 6)  # channel, trigger, event type, origin
 
 
-def rollup_counts(rows: Sequence[EventRow], bucket_ms: int = MS_PER_HOUR) -> Counter[RollupKey]:
+def rollup_counts(
+    rows: Sequence[EventRow], bucket_ms: int = MS_PER_HOUR, summary: BatchSummary | None = None
+) -> Counter[RollupKey]:
+    """Events per rollup key of `rows`; `summary`, when given, must be that of `rows`."""
     if not rows:
         return Counter()
-    first, last = min(map(_EVENT_TIME, rows)), max(map(_EVENT_TIME, rows))
+    if summary is not None:
+        first, last = summary.first_ms, summary.last_ms
+    else:
+        first, last = min(map(_EVENT_TIME, rows)), max(map(_EVENT_TIME, rows))
     start = first - first % bucket_ms
+    if start == last - last % bucket_ms and summary is not None:
+        # Counted by the check already: add up its few combinations, no pass over rows.
+        counts: Counter[RollupKey] = Counter()
+        for (trigger, channel, event_type, origin, *_), n in summary.attributes.items():
+            counts[(start, channel, trigger, event_type, origin)] += n
+        return counts
     if start == last - last % bucket_ms:
         # The usual batch lies in one bucket: count its keys in C, then add the bucket
         # (4x cheaper than a key per event built in Python).

@@ -13,6 +13,8 @@ from typing import Literal
 
 from sqlalchemy import Connection, text
 
+from footfall.store.db import driver_execute
+
 __all__ = ["NUMBERED_TABLES", "PG_SEQUENCES", "Sequence", "new_ids"]
 
 Sequence = Literal["events", "histograms", "deliveries", "counters", "queues", "endpoints", "feeds"]
@@ -43,14 +45,13 @@ def new_ids(conn: Connection, name: Sequence, count: int) -> list[int]:
     if count <= 0:
         return []
     if conn.dialect.name == "sqlite":
-        last = int(
-            conn.execute(
-                text(
-                    "UPDATE id_counters SET value = value + :n WHERE name = :name RETURNING value"
-                ),
-                {"n": count, "name": name},
-            ).scalar_one()
+        # On the driver's cursor: drawn for every events batch (store/db.py, driver_execute).
+        rows, _ = driver_execute(
+            conn,
+            "UPDATE id_counters SET value = value + ? WHERE name = ? RETURNING value",
+            (count, name),
         )
+        last = int(rows[0][0])
         return list(range(last - count + 1, last + 1))
     return [
         int(v)

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy.exc import NoResultFound
 
-from footfall.store.db import placeholder
+from footfall.store.db import driver_execute, placeholder
 from footfall.store.schema import channels, locations, triggers
 from footfall.store.tokens import find_token, insert_token
 
@@ -154,14 +155,18 @@ def lock_and_touch(conn: Connection, location_id: int, now: int) -> LockedLocati
     Returns its config and webhooks versions and its zone. Every writer of a location's
     events goes through here first, which serialises them per location (the after_id
     paging rule relies on it). Sent straight to the driver: once per batch on the hot
-    path, where building the statement with SQLAlchemy cost more than running it.
+    path, where SQLAlchemy's handling of the statement cost more than running it.
     """
     mark = placeholder(conn)
-    row = conn.exec_driver_sql(
+    rows, _ = driver_execute(
+        conn,
         f"UPDATE locations SET last_seen_at = {mark} WHERE id = {mark} "
         "RETURNING config_version, webhooks_version, timezone",
         (now, location_id),
-    ).one()
+    )
+    if len(rows) != 1:
+        raise NoResultFound(f"no location {location_id}")
+    row = rows[0]
     return LockedLocation(int(row[0]), int(row[1]), str(row[2]))
 
 

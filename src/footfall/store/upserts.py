@@ -5,7 +5,9 @@ several at once: on PostgreSQL as one statement, each upsert a data-modifying WI
 reading its rows from one JSON parameter, so a batch's rollups, zone marks and coverage
 rows cost one round trip and one parameter to adapt instead of a statement per table and
 an array per column (measured: 100 us of server CPU per upsert instead of 190 us). On
-SQLite, where a statement costs no round trip, each runs as its own `executemany`.
+SQLite, where a statement costs no round trip, each runs as its own `executemany`. Both
+go straight to the driver's cursor (`store.db.driver_execute`): they run for every
+events batch.
 
 Running them in one statement changes nothing they do: they write different tables, each
 row of an upsert has its own key (a statement may not update a row twice), and none reads
@@ -20,6 +22,8 @@ from typing import Final
 
 import msgspec
 from sqlalchemy import Connection
+
+from footfall.store.db import driver_execute, driver_executemany
 
 __all__ = ["Upsert", "run"]
 
@@ -43,9 +47,10 @@ def run(conn: Connection, *upserts: Upsert) -> None:
     if conn.dialect.name == "sqlite":
         for u in todo:
             marks = ", ".join(["?"] * len(u.columns))
-            conn.exec_driver_sql(
+            driver_executemany(
+                conn,
                 f"INSERT INTO {u.table} ({', '.join(u.columns)}) VALUES ({marks}) {u.conflict}",
-                list(u.rows),
+                u.rows,
             )
         return
     clauses = []
@@ -56,7 +61,8 @@ def run(conn: Connection, *upserts: Upsert) -> None:
             f"SELECT {values} FROM json_array_elements(%s::json) AS r {u.conflict})"
         )
     # Data-modifying WITH clauses run exactly once, whether or not the query reads them.
-    conn.exec_driver_sql(
+    driver_execute(
+        conn,
         f"WITH {', '.join(clauses)} SELECT 1",
         tuple(_ENCODER.encode(u.rows).decode() for u in todo),
     )

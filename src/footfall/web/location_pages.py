@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from footfall.services import dashboard, occupancy
+from footfall.services import dashboard, drift
 from footfall.services.errors import ServiceError
 from footfall.web import charts
 from footfall.web.gate import (
@@ -113,7 +113,7 @@ async def calibrate(request: Request) -> Response:
         return back(back_to, "Not calibrated: the head count must be a whole number.")
     try:
         done = await run_in_threadpool(
-            lambda: occupancy.calibrate(database(request), counter_id, value, by=form.get("by", ""))
+            lambda: drift.calibrate(database(request), counter_id, value, by=form.get("by", ""))
         )
     except ServiceError as exc:
         return back(back_to, f"Not calibrated: {exc}")

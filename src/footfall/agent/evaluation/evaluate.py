@@ -27,6 +27,7 @@ from footfall.agent.evaluation.boxes import BoxScore, load_boxes
 from footfall.agent.evaluation.data import Sequence
 from footfall.agent.evaluation.result import Count, Evaluation
 from footfall.agent.pipeline import ChannelPipeline
+from footfall.agent.source import open_capture
 
 __all__ = ["evaluate"]
 
@@ -75,7 +76,7 @@ def evaluate(
     cv2.setNumThreads(1)  # one core, as the agent runs each channel
     root = sequence.root or data
     video = root / sequence.video
-    capture = cv2.VideoCapture(str(video))
+    capture = open_capture(str(video))  # decoded as the agent decodes (agent/source.py)
     if not capture.isOpened():
         raise FileNotFoundError(f"cannot open {video}")
     shape = (

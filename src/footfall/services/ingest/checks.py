@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from footfall.domain.ingest import BodyError, check_events, decode_events
+from footfall.domain.ingest import BodyError, check_batch, decode_events
 from footfall.services.ingest.results import CheckedBatch, DecodedBatch, Rejected
 from footfall.store import locations as location_store
 from footfall.store.db import Database
@@ -86,7 +86,7 @@ class BatchChecker:
         self, batch: DecodedBatch, version: int, triggers: dict[str, TriggerRow]
     ) -> CheckedBatch:
         try:
-            rows, problems = check_events(
+            rows, problems, summary = check_batch(
                 batch.location_id,
                 batch.events,
                 triggers,
@@ -100,4 +100,4 @@ class BatchChecker:
             raise Rejected(
                 422, f"{len(problems)} problem(s) in the batch; nothing was stored", problems
             )
-        return CheckedBatch(batch.location_id, version, rows)
+        return CheckedBatch(batch.location_id, version, rows, summary)

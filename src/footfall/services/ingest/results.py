@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from footfall.domain.agent_config import ConfigProblem
-from footfall.domain.ingest import EventIn, EventRow, Problem
+from footfall.domain.ingest import BatchSummary, EventIn, EventRow, Problem
 
 __all__ = [
     "BatchResult",
@@ -79,6 +79,8 @@ class CheckedBatch:
     location_id: int
     config_version: int
     rows: list[EventRow]
+    # Of exactly `rows`, when the check learnt it (a clean batch): the writer's rollups.
+    summary: BatchSummary | None = None
 
 
 class Rejected(Exception):

@@ -132,7 +132,9 @@ class BatchWriter:
         rows = batch.rows
         unique = rows if len(set(map(_RECORD_ID, rows))) == len(rows) else _first_of_each(rows)
         new_rows = event_store.insert_new_events(conn, batch.location_id, unique)
-        by_quarter = event_store.rollup_counts(new_rows, event_store.MS_PER_QUARTER)
+        # The check's summary holds for the rows stored when they are all of the batch's.
+        summary = batch.summary if new_rows is rows else None
+        by_quarter = event_store.rollup_counts(new_rows, event_store.MS_PER_QUARTER, summary)
         upserts.run(
             conn,
             event_store.rollups(
