@@ -10,21 +10,21 @@ Invariants:
 - The quarter statistics of a span the job computed are replaced as a whole: no quarter
   of the span keeps a figure from an earlier computation.
 
-Every statement goes straight to the driver with its parameters as plain tuples: the job
-writes a day of 24 hours and 96 quarters per trigger step, and building SQLAlchemy's
-statements and parameters for each cost the job more than computing the figures.
+Every statement goes to the driver's own cursor (`store.db.driver_execute`) with its
+parameters as plain tuples: the job writes a day of 24 hours and 96 quarters per trigger
+step, and building SQLAlchemy's statements and results for each cost the job more than
+computing the figures.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Connection
 
 from footfall.domain.zone_stats import QuarterStats
-from footfall.store.db import placeholder
+from footfall.store.db import driver_execute, driver_executemany, placeholder
 from footfall.store.ids import new_ids
 
 __all__ = ["HistogramRow", "write_histograms", "write_quarters"]
@@ -53,14 +53,6 @@ def _sql(conn: Connection, statement: str) -> str:
     return statement if mark == "?" else statement.replace("?", mark)
 
 
-def _fetch(conn: Connection, statement: str, parameters: tuple[Any, ...]) -> Sequence[Any]:
-    result = conn.exec_driver_sql(_sql(conn, statement), parameters)
-    assert result.cursor is not None
-    rows = result.cursor.fetchall()
-    result.close()
-    return rows
-
-
 def write_histograms(
     conn: Connection, location_id: int, rows: Sequence[HistogramRow], now: int
 ) -> list[HistogramRow]:
@@ -83,11 +75,14 @@ def write_histograms(
 
 def _stored_hours(conn: Connection, location_id: int, rows: Sequence[HistogramRow]) -> _Stored:
     """The stored rows of the trigger whose hours the step covers (all of one trigger)."""
-    found = _fetch(
+    found, _ = driver_execute(
         conn,
-        "SELECT hour_start, hour_end, counting_data, lifetime_data, open_stays "
-        "FROM histograms WHERE location_id = ? AND trigger_id = ? "
-        "AND hour_start >= ? AND hour_start <= ?",
+        _sql(
+            conn,
+            "SELECT hour_start, hour_end, counting_data, lifetime_data, open_stays "
+            "FROM histograms WHERE location_id = ? AND trigger_id = ? "
+            "AND hour_start >= ? AND hour_start <= ?",
+        ),
         (
             location_id,
             rows[0].trigger_id,
@@ -129,7 +124,8 @@ def _update_hours(
     if not changed:
         return
     stamped = "" if stamp is None else ", computed_at = ?"
-    conn.exec_driver_sql(
+    driver_executemany(
+        conn,
         _sql(
             conn,
             "UPDATE histograms SET counting_data = ?, lifetime_data = ?, open_stays = ?, "
@@ -151,7 +147,8 @@ def _insert_hours(
     """New hours, their ids drawn in hour order."""
     if not fresh:
         return
-    conn.exec_driver_sql(
+    driver_executemany(
+        conn,
         _sql(
             conn,
             "INSERT INTO histograms (location_id, id, trigger_id, channel_id, hour_start, "
@@ -182,7 +179,8 @@ def write_quarters(
     """Replace the quarter statistics of the span the job just computed."""
     if not stats:
         return
-    conn.exec_driver_sql(
+    driver_execute(
+        conn,
         _sql(
             conn,
             "DELETE FROM zone_quarters WHERE location_id = ? AND trigger_id = ? "
@@ -198,7 +196,8 @@ def write_quarters(
         values: list[int | str] = []
         for q in chunk:
             values += (location_id, trigger_id, q.start_ms, q.peak, q.area_ms, q.stays, q.stay_ms)
-        conn.exec_driver_sql(
+        driver_execute(
+            conn,
             _sql(
                 conn,
                 "INSERT INTO zone_quarters "

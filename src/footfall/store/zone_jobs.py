@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_, case, func, select, update
 
-from footfall.store.db import placeholder
+from footfall.store.db import driver_execute, driver_executemany, placeholder
 from footfall.store.schema import triggers, zone_progress
 from footfall.store.zones import ProgressRow
 
@@ -86,7 +86,8 @@ def claim_all(
     if not keys:
         return []
     mark = placeholder(conn)
-    conn.exec_driver_sql(  # straight to the driver: a pass claims up to 256 triggers
+    driver_executemany(  # straight to the driver: a pass claims up to 256 triggers
+        conn,
         f"UPDATE zone_progress SET claimed_by = {mark}, claimed_until = {mark} "
         f"WHERE location_id = {mark} AND trigger_id = {mark} "
         f"AND (claimed_until IS NULL OR claimed_until < {mark})",
@@ -129,14 +130,14 @@ def step_savepoint(conn: Connection) -> Iterator[None]:
 
     Sent straight to the driver: SQLAlchemy's `begin_nested` cost the job a tenth of its
     write (a pass takes up to 256 steps). Steps never nest, so one name serves."""
-    conn.exec_driver_sql("SAVEPOINT histogram_step")
+    driver_execute(conn, "SAVEPOINT histogram_step", ())
     try:
         yield
     except BaseException:
-        conn.exec_driver_sql("ROLLBACK TO SAVEPOINT histogram_step")
-        conn.exec_driver_sql("RELEASE SAVEPOINT histogram_step")
+        driver_execute(conn, "ROLLBACK TO SAVEPOINT histogram_step", ())
+        driver_execute(conn, "RELEASE SAVEPOINT histogram_step", ())
         raise
-    conn.exec_driver_sql("RELEASE SAVEPOINT histogram_step")
+    driver_execute(conn, "RELEASE SAVEPOINT histogram_step", ())
 
 
 def finish_all(conn: Connection, finished: Sequence[tuple[ProgressRow, int]]) -> None:
@@ -149,7 +150,8 @@ def finish_all(conn: Connection, finished: Sequence[tuple[ProgressRow, int]]) ->
     if not finished:
         return
     mark = placeholder(conn)
-    conn.exec_driver_sql(
+    driver_executemany(
+        conn,
         f"UPDATE zone_progress SET computed_until = {mark}, dirty_from = CASE "
         f"WHEN change_seq = {mark} THEN NULL ELSE dirty_from END "
         f"WHERE location_id = {mark} AND trigger_id = {mark}",
