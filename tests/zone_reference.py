@@ -210,8 +210,9 @@ def reference_histograms(
 ) -> dict[int, tuple[list[int], list[int]]]:
     """hour start -> (counting_ms, lifetime) of every complete hour (end <= now_ms).
 
-    With a zone, the hours are the local hours from the one holding the earliest event to
-    the last one ending at or before now_ms (what the histogram job computes); with a list
+    With a zone, the hours are the local hours from the one holding the earliest join or
+    leave (docs/api.md, Histograms: a Loitering alone starts no hours) to the last one
+    ending at or before now_ms (what the histogram job computes); with a list
     of (start, end) hours, those of them that end at or before now_ms. `counting_ms[k]` is
     the ms of the hour with exactly k objects inside (trailing zero levels trimmed, at least
     one kept); `lifetime[j]` the completed stays leaving in the hour that lasted j whole
@@ -219,9 +220,10 @@ def reference_histograms(
     """
     listed = list(events)
     if isinstance(zone_or_hours, tzinfo):
-        if not listed:
+        starts = [e.time_ms for e in listed if e.kind != REF_LOITER]
+        if not starts:
             return {}
-        earliest = min(e.time_ms for e in listed)
+        earliest = min(starts)
         hours = reference_local_hours(zone_or_hours, earliest, now_ms)
     else:
         hours = list(zone_or_hours)

@@ -13,6 +13,7 @@ import itertools
 import logging
 import random
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +27,7 @@ from footfall.domain.times import format_local, parse_zone, to_ms
 from footfall.services.analytics import RETRY_MS, compute_histograms
 from footfall.store.db import Database
 from footfall.store.schema import histograms
-from tests.conftest import Site, make_site
+from tests.conftest import RunningServer, Site, make_site
 from tests.helpers import (
     STORE_CONFIG,
     Signer,
@@ -143,11 +144,12 @@ def test_a_body_nested_100000_deep_is_a_400(http: httpx.Client, site: Site) -> N
 
 
 def test_legacy_data_is_bounded_by_retention_rendered_and_never_blocks_others(
-    db: Database, http: httpx.Client
+    db: Database, settings: Settings
 ) -> None:
     """Events a release before the retention rule accepted: 1883 and year 1 in New York
     (local mean time, -04:56:02), 1970. The job reaches back only the retention period,
     the read API renders them, and another location's histograms are computed as ever."""
+    retention_days = 3
     now = to_ms(datetime.now(UTC).replace(minute=30, second=0, microsecond=0))
     legacy = make_site(db, timezone="America/New_York", name="Legacy")
     other = make_site(db, timezone="UTC", name="Other")
@@ -160,7 +162,7 @@ def test_legacy_data_is_bounded_by_retention_rendered_and_never_blocks_others(
     recent = traffic(now - 8 * HOUR, UTC, seed=3)
     ingest_directly(db, other.location_id, recent)
 
-    run = compute_histograms(db, retention_days=3, clock=lambda: now)
+    run = compute_histograms(db, retention_days=retention_days, clock=lambda: now)
     assert run.failed == 0
     # Bounded: a few days of hours for the legacy trigger, not 2,000 years of them.
     assert 3 * 24 <= len(stored_hours(db, legacy.location_id)) <= 4 * 24 + 2
@@ -171,16 +173,20 @@ def test_legacy_data_is_bounded_by_retention_rendered_and_never_blocks_others(
     )
     assert_equals_reference(db, other.location_id, recent, UTC, now)
 
-    signer = Signer(legacy.public_key, legacy.secret)
-    answer = signer.get(http, "/events", f"location_id={legacy.location_id}")
-    times = sorted(e["event_time"] for e in ok(answer))
-    assert times == [
-        "0000-12-31T05:03:58.000-04:56",
-        "1883-11-18T11:03:58.000-04:56",
-        "1969-12-31T19:00:00.000-05:00",
-    ]
-    whole_account = signer.get(http, "/events")  # every location at once renders too
-    assert whole_account.status_code == 200, whole_account.text
+    # The server starts only now and keeps the same retention: its own histogram job must
+    # not reach back further than the one measured above while the test reads.
+    served = replace(settings, retention_days=retention_days)
+    with RunningServer(served, db) as server, httpx.Client(base_url=server.url) as http:
+        signer = Signer(legacy.public_key, legacy.secret)
+        answer = signer.get(http, "/events", f"location_id={legacy.location_id}")
+        times = sorted(e["event_time"] for e in ok(answer))
+        assert times == [
+            "0000-12-31T05:03:58.000-04:56",
+            "1883-11-18T11:03:58.000-04:56",
+            "1969-12-31T19:00:00.000-05:00",
+        ]
+        whole_account = signer.get(http, "/events")  # every location at once renders too
+        assert whole_account.status_code == 200, whole_account.text
 
 
 def test_a_poisoned_trigger_is_logged_retried_later_and_never_blocks_others(

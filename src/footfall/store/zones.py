@@ -28,7 +28,7 @@ from sqlalchemy import ColumnElement, Connection, and_, delete, func, or_, selec
 
 from footfall.domain.ingest import EventRow
 from footfall.domain.stays import JOIN, LOITER, ZoneEvent
-from footfall.store.db import placeholder
+from footfall.store.db import driver_executemany, placeholder
 from footfall.store.schema import histograms, locations, zone_progress
 from footfall.store.upserts import Upsert
 
@@ -40,6 +40,7 @@ __all__ = [
     "live_seed",
     "load_progress",
     "lock_location",
+    "mark_loitering",
     "progress_of",
     "read_zone_events",
     "release_claim",
@@ -87,16 +88,18 @@ def _key(location_id: int, trigger_id: str) -> ColumnElement[bool]:
     )
 
 
-def zone_events(location_id: int, rows: Iterable[EventRow]) -> Upsert:
+def zone_events(location_id: int, rows: Iterable[EventRow]) -> tuple[Upsert, dict[str, int]]:
     """For the ingest transaction: which zone triggers got joins, leaves or Loitering, and
-    from which instant on (send with `upserts.run`): the earliest event's own time, so the
-    job's first hour is the one holding it in any zone (a quarter-hour start may lie in
-    the hour before where the offset is not a whole quarter-hour).
+    from which instant on the job must recompute (its `dirty_from`): the earliest such
+    event's own time, so the job's first hour is the one holding it in any zone (a
+    quarter-hour start may lie in the hour before where the offset is not a whole
+    quarter-hour).
 
-    `first_event_ms` comes from joins and leaves; a batch with only Loitering for a
-    trigger offers its earliest Loitering, which matters only for a trigger with no join
-    or leave yet (the job never recomputes before the first hour: `dirty_from` is read no
-    earlier than `first_event_ms`)."""
+    Returns the upsert for the triggers with a join or leave in the batch (send with
+    `upserts.run`; `first_event_ms`, where the trigger's hours start, comes from joins and
+    leaves alone: docs/api.md, Histograms), and, for the triggers with only Loitering, the
+    earliest of it (send with `mark_loitering`). A Loitering starts no hours, whatever the
+    order the events arrive in."""
     earliest: dict[str, int] = {}  # trigger -> dirty from
     bounds: dict[str, int] = {}  # trigger -> earliest join or leave
     for row in rows:
@@ -105,7 +108,7 @@ def zone_events(location_id: int, rows: Iterable[EventRow]) -> Upsert:
             earliest[trigger] = when
         if kind in _STAY_BOUNDS and when < bounds.get(trigger, when + 1):
             bounds[trigger] = when
-    return Upsert(
+    upsert = Upsert(
         table="zone_progress",
         columns=("location_id", "trigger_id", "first_event_ms", "dirty_from", "change_seq"),
         types=("int", "varchar", "bigint", "bigint", "bigint"),
@@ -118,9 +121,25 @@ def zone_events(location_id: int, rows: Iterable[EventRow]) -> Upsert:
             "THEN excluded.dirty_from ELSE zone_progress.dirty_from END, "
             "change_seq = zone_progress.change_seq + 1"
         ),
-        rows=[
-            (location_id, t, bounds.get(t, when), when, 1) for t, when in sorted(earliest.items())
-        ],
+        rows=[(location_id, t, start, earliest[t], 1) for t, start in sorted(bounds.items())],
+    )
+    loitering = {t: when for t, when in earliest.items() if t not in bounds}
+    return upsert, loitering
+
+
+def mark_loitering(conn: Connection, location_id: int, earliest: dict[str, int]) -> None:
+    """Triggers that got only Loitering: the job recomputes their hours from the earliest
+    of it. A trigger with no join or leave yet has no progress row and no hours, and gets
+    none from a Loitering (only an update, never an insert)."""
+    if not earliest:
+        return
+    p = placeholder(conn)
+    driver_executemany(
+        conn,
+        f"UPDATE zone_progress SET dirty_from = CASE WHEN dirty_from IS NULL "
+        f"OR {p} < dirty_from THEN {p} ELSE dirty_from END, change_seq = change_seq + 1 "
+        f"WHERE location_id = {p} AND trigger_id = {p}",
+        [(when, when, location_id, t) for t, when in sorted(earliest.items())],
     )
 
 

@@ -135,19 +135,21 @@ class BatchWriter:
         # The check's summary holds for the rows stored when they are all of the batch's.
         summary = batch.summary if new_rows is rows else None
         by_quarter = event_store.rollup_counts(new_rows, event_store.MS_PER_QUARTER, summary)
+        zone_marks, loitering_only = zone_store.zone_events(batch.location_id, new_rows)
         upserts.run(
             conn,
             event_store.rollups(
                 batch.location_id, by_quarter, table="quarter_rollups", bucket="quarter"
             ),
             event_store.rollups(batch.location_id, event_store.coarser(by_quarter, MS_PER_HOUR)),
-            zone_store.zone_events(batch.location_id, new_rows),
+            zone_marks,
             # The batch is a heartbeat for its channels (docs/api.md, Coverage): resent
             # events too, as they prove the same as the first time.
             coverage.folded_marks(conn, batch.location_id, coverage.event_marks(batch.rows)),
             # New events for hours already final revise their totals (docs/api.md, Revisions).
             revisions.late_event_marks(batch.location_id, locked.timezone, new_rows, self.clock()),
         )
+        zone_store.mark_loitering(conn, batch.location_id, loitering_only)
         queued = webhooks.queue_event_deliveries(
             conn,
             batch.location_id,
