@@ -15,7 +15,8 @@ Quick runs alternating the code before and after ingest's Python per batch was c
 (docs/benchmarks.md, Targets argued), events/s beside the plain INSERT's rows/s of the
 same run: 47,922/206,734 (0.23), 52,740/214,411 (0.25), 67,801/251,369 (0.27) before;
 57,850/263,733 (0.22), 55,433/192,351 (0.29), 66,719/263,665 (0.25), 71,445/260,066
-(0.27) after, on a machine other suites loaded. The server's CPU per batch fell from
+(0.27) after, on a machine other suites loaded, then 51,504/205,757 (0.25) in
+`bench/ingest.py --quick`. The server's CPU per batch fell from
 13.2-13.7 ms to 9.7-10.5 ms; the plain path's own rate moved by 30 % between runs.
 """
 
