@@ -19,6 +19,7 @@ from footfall.domain.ingest import MS_PER_DAY, EventIn, EventRow, check_batch, c
 from footfall.domain.ingest.check import check_each
 from footfall.domain.times import InstantError, format_local, parse_instant, parse_instants
 from footfall.services.coverage import event_marks
+from footfall.services.revisions import late_event_marks
 from footfall.store.events import MS_PER_QUARTER, rollup_counts
 
 
@@ -144,6 +145,23 @@ def test_a_clean_batch_is_summed_up_as_its_rows_are(
     for bucket in (MS_PER_QUARTER, 3_600_000):
         plain = Counter((r[11] - r[11] % bucket, r[4], r[3], r[2], r[6]) for r in rows)
         assert rollup_counts(rows, bucket, summary) == plain
+
+
+@given(
+    st.lists(_valid_events, min_size=1, max_size=40),
+    st.integers(0, 3 * 3_600_000),
+    st.sampled_from(["UTC", "Asia/Kathmandu", "+05:30", "America/St_Johns"]),
+)
+def test_a_late_batch_marks_the_hours_its_summary_says(
+    valid: list[EventIn], late_by: int, timezone: str
+) -> None:
+    """docs/api.md, Revisions: the hours a late batch revises, from its summary as from
+    its rows (zones whose offset is no whole hour included)."""
+    rows, _, summary = check_batch(9, list(valid), TRIGGERS, NOW)
+    now = NOW + late_by
+    assert late_event_marks(9, timezone, rows, now, summary) == late_event_marks(
+        9, timezone, rows, now
+    )
 
 
 def _rows(times: list[int], channels: list[str]) -> list[EventRow]:

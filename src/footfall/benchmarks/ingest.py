@@ -10,6 +10,14 @@ rollups, coverage and revision marks, the webhook outbox), so the target is a ra
 says how much of the plain path's rate survives that work (docs/benchmarks.md argues its
 value). A second row shows the same ingest with `synchronous=NORMAL` (how it ran before
 commits were made fully durable) beside it: what FULL costs, measured in the same run.
+
+Quick runs alternating the code before and after ingest's Python per batch was cut
+(docs/benchmarks.md, Targets argued), events/s beside the plain INSERT's rows/s of the
+same run: 47,922/206,734 (0.23), 52,740/214,411 (0.25), 67,801/251,369 (0.27) before;
+57,850/263,733 (0.22), 55,433/192,351 (0.29), 66,719/263,665 (0.25), 71,445/260,066
+(0.27) after, on a machine other suites loaded, then 51,504/205,757 (0.25) in
+`bench/ingest.py --quick`. The server's CPU per batch fell from
+13.2-13.7 ms to 9.7-10.5 ms; the plain path's own rate moved by 30 % between runs.
 """
 
 from __future__ import annotations
@@ -155,8 +163,9 @@ def http_rate(requests: list[tuple[str, bytes]], events: int, base: str, clients
 # The target: HTTP ingest keeps at least this share of the plain path's rate
 # (docs/benchmarks.md, "Targets argued", argues the value from the measured breakdown).
 TARGET = Ratio(least=0.25)
-# Met (0.26x on the idle machine), but within a few percent of it: `--check` enforces this
-# floor so that the CI gate fails a regression, not two noisy runs (docs/benchmarks.md).
+# Met on average (0.26x on the idle machine; 0.22-0.29x, mean 0.26x, in the runs above), never
+# with margin: `--check` enforces this floor so that the CI gate fails a regression, not
+# two noisy runs (docs/benchmarks.md).
 GUARD = Ratio(least=0.20)
 
 

@@ -4,7 +4,13 @@
   --workers 2`, beside the fastest plain path for the same rows: binary COPY with the
   column types set, as the server sends them (4 connections, one COPY of 1,000 rows per
   transaction, into a fresh copy of the same partitioned table). The runs alternate,
-  COPY, HTTP, COPY, HTTP, COPY, each figure the mean of its runs. Target: >= 0.5x. The
+  COPY, HTTP, COPY, HTTP, COPY, each figure the mean of its runs. Target: >= 0.5x,
+  not reliably met: quick runs alternating the code before and after ingest's Python
+  per batch was cut (docs/benchmarks.md, Targets argued), each figure beside its own
+  baseline, read 59,478/145,598 (0.41), 61,444/141,077 (0.44), 75,938/138,605 (0.55)
+  before and 58,146/133,564 (0.44), 69,551/128,010 (0.54), 77,840/156,360 (0.50),
+  94,894/178,792 (0.53) after, on a machine other suites loaded, then 61,626/140,277
+  (0.44) in `bench/postgresql.py --quick`. The
   events are live (the last couple of minutes, 1 ms apart per site), as agents send them:
   events for hours already complete would also have the server's histogram job recompute
   those hours while the batches stream in, work that is not ingest's (it took a third of
@@ -48,9 +54,9 @@ __all__ = ["ENV", "run"]
 
 ENV = "FOOTFALL_BENCH_POSTGRESQL_URL"
 INGEST_TARGET = Ratio(least=0.50)
-# Not met since the baseline became binary COPY (docs/benchmarks.md, "Targets not met"):
-# `--check` enforces this floor, which catches a regression of the path, and the table's
-# verdict still judges the 0.50x target.
+# Not reliably met (0.44-0.54x, mean 0.49x) since the baseline became
+# binary COPY (docs/benchmarks.md, Targets argued): `--check` enforces this floor, which
+# catches a regression of the path, and the table's verdict still judges the target.
 INGEST_GUARD = Ratio(least=0.30)
 # The cost of totals follows the hours of the range, not the stored events.
 TOTALS_TARGET = Ratio(most=1.50)

@@ -39,7 +39,7 @@ import msgspec
 from sqlalchemy import Connection
 
 from footfall.domain.histogram import hour_start, local_hours
-from footfall.domain.ingest import EventRow
+from footfall.domain.ingest import BatchSummary, EventRow
 from footfall.domain.times import format_local, format_local_seconds, now_ms, parse_zone
 from footfall.domain.webhooks import new_webhook_id
 from footfall.store import locations as location_store
@@ -74,29 +74,44 @@ _MS_PER_QUARTER: Final = 900_000
 _ENCODER: Final = msgspec.json.Encoder()
 
 
-def late_event_marks(location_id: int, timezone: str, rows: Sequence[EventRow], now: int) -> Upsert:
+def late_event_marks(
+    location_id: int,
+    timezone: str,
+    rows: Sequence[EventRow],
+    now: int,
+    summary: BatchSummary | None = None,
+) -> Upsert:
     """For the ingest transaction: the marks of the totals hours these newly stored
     events revise (`timezone`: the location's, read under its lock), to send with
-    `upserts.run`.
+    `upserts.run`; `summary`, when given, must be that of `rows`.
 
     Costs one comparison on the usual batch (events of the last minute); a late one
-    groups its events by quarter-hour first and finds each quarter's local hour once.
+    groups its events by quarter-hour first (read off the summary when the batch lies in
+    one quarter-hour) and finds each quarter's local hour once.
     """
     none = store.marks_upsert(location_id, "totals", [], now)
     if not rows:
         return none
-    oldest = min(map(itemgetter(11), rows))
+    oldest = summary.first_ms if summary is not None else min(map(itemgetter(11), rows))
     if oldest >= now - FINAL_AFTER_MS:
         return none  # hour_start(x) <= x: nothing can be in a final hour
     zone = parse_zone(timezone)
     final_before = hour_start(zone, now - FINAL_AFTER_MS)
     if oldest >= final_before:
         return none
-    quarters = {
-        (row[3], row[4], row[11] - row[11] % _MS_PER_QUARTER)
-        for row in rows
-        if row[11] < final_before
-    }
+    first_quarter = oldest - oldest % _MS_PER_QUARTER
+    if (
+        summary is not None
+        and summary.last_ms < final_before
+        and summary.last_ms - summary.last_ms % _MS_PER_QUARTER == first_quarter
+    ):
+        quarters = {(t, c, first_quarter) for t, c, *_ in summary.attributes}
+    else:
+        quarters = {
+            (row[3], row[4], row[11] - row[11] % _MS_PER_QUARTER)
+            for row in rows
+            if row[11] < final_before
+        }
     found: dict[int, tuple[int, int]] = {}
 
     def hour_of(instant: int) -> tuple[int, int]:

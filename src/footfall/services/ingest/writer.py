@@ -147,7 +147,9 @@ class BatchWriter:
             # events too, as they prove the same as the first time.
             coverage.folded_marks(conn, batch.location_id, coverage.event_marks(batch.rows)),
             # New events for hours already final revise their totals (docs/api.md, Revisions).
-            revisions.late_event_marks(batch.location_id, locked.timezone, new_rows, self.clock()),
+            revisions.late_event_marks(
+                batch.location_id, locked.timezone, new_rows, self.clock(), summary
+            ),
         )
         zone_store.mark_loitering(conn, batch.location_id, loitering_only)
         queued = webhooks.queue_event_deliveries(
