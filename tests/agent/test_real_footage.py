@@ -13,7 +13,6 @@ walk. The detector must find at least 85 % of PETS 2009's people at 85 % precisi
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import cv2
@@ -29,16 +28,23 @@ from footfall.agent.evaluation import (
     with_geometry,
 )
 from footfall.cli.main import app
+from tests.needs import require
 
 HERE = Path(__file__).resolve().parents[2]
 DATA = data_dir() or data_dir(HERE / ".." / "shared" / "data" / "real")
 if DATA is not None and not (DATA / "truth.py").is_file():
     DATA = None
-if DATA is None and os.environ.get("CI"):
-    pytest.fail("CI: no real footage ($FOOTFALL_REAL_DATA is unset or empty)", pytrace=False)
-pytestmark = pytest.mark.skipif(
-    DATA is None, reason="no real footage ($FOOTFALL_REAL_DATA or ../shared/data/real)"
-)
+
+
+@pytest.fixture(autouse=True)
+def real_footage() -> None:
+    """Each test needs the footage: skipped without it, failed under CI, and named in the
+    run's "ran with what CI provides" summary with the folder it used."""
+    require(
+        DATA,
+        "no real footage: set $FOOTFALL_REAL_DATA (or put it in ../shared/data/real)",
+        found=str(DATA),
+    )
 
 
 def run(name: str, lines: list[str] | None = None, zones: list[str] | None = None) -> Evaluation:
